@@ -1,0 +1,196 @@
+//! From bytes to clean text: encoding detection, line endings, Unicode
+//! normalisation and removal of characters that XML cannot carry.
+//!
+//! Editors save files from Word, Notepad, mail clients and PDFs. We accept
+//! UTF-8 (with or without BOM) and UTF-16 with a BOM as they are, fall back to
+//! Windows-1252 for anything else (the encoding of legacy Western European
+//! files), and say so in a warning, because that last step is a guess.
+
+use std::borrow::Cow;
+
+use unicode_normalization::{IsNormalized, UnicodeNormalization, is_nfc_quick};
+
+use crate::error::{ParseError, Warning};
+
+/// Decodes `bytes` into NFC text with LF line endings and without control
+/// characters (other than tab and newline).
+pub fn decode(bytes: &[u8], warnings: &mut Vec<Warning>) -> Result<String, ParseError> {
+    if bytes.is_empty() {
+        return Err(ParseError::Empty {
+            whitespace_only: false,
+        });
+    }
+    let text: Cow<'_, str> = if let Some(rest) = bytes.strip_prefix(b"\xEF\xBB\xBF") {
+        Cow::Owned(decode_utf8_or_legacy(rest, warnings)?)
+    } else if let Some(rest) = bytes.strip_prefix(b"\xFF\xFE") {
+        Cow::Owned(decode_utf16(rest, encoding_rs::UTF_16LE))
+    } else if let Some(rest) = bytes.strip_prefix(b"\xFE\xFF") {
+        Cow::Owned(decode_utf16(rest, encoding_rs::UTF_16BE))
+    } else {
+        Cow::Owned(decode_utf8_or_legacy(bytes, warnings)?)
+    };
+    let text = normalise_line_endings(&text);
+    let (text, removed) = remove_control_characters(&text);
+    if removed > 0 {
+        warnings.push(Warning::ControlCharactersRemoved { count: removed });
+    }
+    let text = match is_nfc_quick(text.chars()) {
+        IsNormalized::Yes => text.into_owned(),
+        _ => text.nfc().collect(),
+    };
+    if text.trim().is_empty() {
+        return Err(ParseError::Empty {
+            whitespace_only: true,
+        });
+    }
+    Ok(text)
+}
+
+fn decode_utf8_or_legacy(bytes: &[u8], warnings: &mut Vec<Warning>) -> Result<String, ParseError> {
+    if let Some(offset) = memchr_nul(bytes) {
+        return Err(ParseError::Binary { offset });
+    }
+    match std::str::from_utf8(bytes) {
+        Ok(text) => Ok(text.to_owned()),
+        Err(_) => {
+            warnings.push(Warning::DecodedAsWindows1252);
+            let (text, _) = encoding_rs::WINDOWS_1252.decode_without_bom_handling(bytes);
+            Ok(text.into_owned())
+        }
+    }
+}
+
+fn decode_utf16(bytes: &[u8], encoding: &'static encoding_rs::Encoding) -> String {
+    let (text, _) = encoding.decode_without_bom_handling(bytes);
+    text.into_owned()
+}
+
+fn memchr_nul(bytes: &[u8]) -> Option<usize> {
+    bytes.iter().position(|&b| b == 0)
+}
+
+/// CRLF and lone CR become LF; so do the Unicode line and paragraph separators
+/// and NEL that some word processors write.
+fn normalise_line_endings(text: &str) -> Cow<'_, str> {
+    if !text.contains(['\r', '\u{2028}', '\u{2029}', '\u{85}']) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\r' => {
+                if chars.peek() == Some(&'\n') {
+                    chars.next();
+                }
+                out.push('\n');
+            }
+            '\u{85}' | '\u{2028}' => out.push('\n'),
+            '\u{2029}' => out.push_str("\n\n"),
+            _ => out.push(c),
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// Whether XML 1.0 can carry `c` (and it is not a control character that
+/// would only confuse readers). Tab and LF are kept; everything else in the
+/// C0 and C1 ranges, DEL, and the non-characters U+FFFE and U+FFFF go.
+pub fn is_publishable_char(c: char) -> bool {
+    match c {
+        '\t' | '\n' => true,
+        '\u{0}'..='\u{1F}' | '\u{7F}'..='\u{9F}' => false,
+        '\u{FFFE}' | '\u{FFFF}' => false,
+        _ => true,
+    }
+}
+
+fn remove_control_characters(text: &str) -> (Cow<'_, str>, usize) {
+    if text.chars().all(is_publishable_char) {
+        return (Cow::Borrowed(text), 0);
+    }
+    let mut removed = 0;
+    let cleaned = text
+        .chars()
+        .filter(|&c| {
+            let keep = is_publishable_char(c);
+            removed += usize::from(!keep);
+            keep
+        })
+        .collect();
+    (Cow::Owned(cleaned), removed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(bytes: &[u8], expected: &str, expected_warnings: usize) {
+        let mut warnings = Vec::new();
+        let text = decode(bytes, &mut warnings).unwrap();
+        assert_eq!(text, expected);
+        assert_eq!(warnings.len(), expected_warnings, "{warnings:?}");
+    }
+
+    #[test]
+    fn utf8_with_and_without_bom() {
+        check("Café\n".as_bytes(), "Café\n", 0);
+        check(b"\xEF\xBB\xBFCaf\xC3\xA9\n", "Café\n", 0);
+    }
+
+    #[test]
+    fn utf16_with_bom_in_both_byte_orders() {
+        let le: Vec<u8> = [0xFF, 0xFE]
+            .into_iter()
+            .chain("Été\r\n".encode_utf16().flat_map(u16::to_le_bytes))
+            .collect();
+        check(&le, "Été\n", 0);
+        let be: Vec<u8> = [0xFE, 0xFF]
+            .into_iter()
+            .chain("Été\r\n".encode_utf16().flat_map(u16::to_be_bytes))
+            .collect();
+        check(&be, "Été\n", 0);
+    }
+
+    #[test]
+    fn windows_1252_is_the_fallback_with_a_warning() {
+        // "Théâtre de l’Œil" in Windows-1252, with its curly apostrophe and Œ.
+        check(b"Th\xE9\xE2tre de l\x92\x8Cil", "Théâtre de l’Œil", 1);
+    }
+
+    #[test]
+    fn line_endings_become_lf() {
+        check(b"a\r\nb\rc\n", "a\nb\nc\n", 0);
+    }
+
+    #[test]
+    fn decomposed_accents_are_composed() {
+        check("E\u{301}vreux".as_bytes(), "Évreux", 0);
+    }
+
+    #[test]
+    fn control_characters_are_removed_with_a_warning() {
+        check(b"a\x0Bb\x1Bc\td\x7F", "abc\td", 1);
+    }
+
+    #[test]
+    fn empty_and_binary_files_are_refused() {
+        let mut warnings = Vec::new();
+        assert_eq!(
+            decode(b"", &mut warnings),
+            Err(ParseError::Empty {
+                whitespace_only: false
+            })
+        );
+        assert_eq!(
+            decode(b" \n\t\r\n", &mut warnings),
+            Err(ParseError::Empty {
+                whitespace_only: true
+            })
+        );
+        assert_eq!(
+            decode(b"\x89PNG\r\n\x1a\n\0\0", &mut warnings),
+            Err(ParseError::Binary { offset: 8 })
+        );
+    }
+}

@@ -1,0 +1,110 @@
+//! Why a file cannot be published, and what an editor should know about one
+//! that can.
+//!
+//! Messages are written for editors: they name the cause in plain words and,
+//! where there is one, the line. The file name is added by whoever reports the
+//! error (`pressroom check`, the rejection note), since parsing works on bytes.
+
+use std::fmt;
+
+/// A reason a file cannot become a release.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ParseError {
+    /// The file has no bytes at all, or only whitespace.
+    #[error("the file is empty{}", if *.whitespace_only { " (it holds only whitespace)" } else { "" })]
+    Empty { whitespace_only: bool },
+    /// The file holds binary data (NUL bytes), not text.
+    #[error(
+        "the file holds binary data, not text (found a NUL byte at offset {offset}); save it as plain text (.txt) or Markdown (.md)"
+    )]
+    Binary { offset: usize },
+    /// The file is larger than the configured limit.
+    #[error("the file is too large: {size} bytes, the limit is {limit} bytes")]
+    TooLarge { size: u64, limit: u64 },
+    /// The extension is not one Pressroom reads.
+    #[error("unsupported file type '{extension}': Pressroom reads {supported}")]
+    UnsupportedExtension {
+        extension: String,
+        supported: &'static str,
+    },
+    /// The front matter opens but never closes.
+    #[error(
+        "front matter opened with '{fence}' at line {line} is never closed: add a line holding only '{fence}' after it"
+    )]
+    UnterminatedFrontMatter { fence: &'static str, line: usize },
+    /// The front matter is not valid YAML or TOML.
+    #[error("malformed front matter ({syntax}){}: {message}", at_line(*.line))]
+    MalformedFrontMatter {
+        syntax: &'static str,
+        line: Option<usize>,
+        message: String,
+    },
+    /// A front matter key holds a value of the wrong kind.
+    #[error("invalid front matter value for '{key}' at line {line}: {message}")]
+    InvalidFrontMatterValue {
+        key: String,
+        line: usize,
+        message: String,
+    },
+    /// The text names a date that does not exist (31-02-2022).
+    #[error("impossible date '{text}' in the dateline at line {line}: no such day in the calendar")]
+    ImpossibleDate { text: String, line: usize },
+    /// No title could be found.
+    #[error("no title: the file has no text to use as a title")]
+    NoTitle,
+    /// A title but no paragraphs after it.
+    #[error("no body: the file has a title ('{title}') but no paragraphs after it")]
+    NoBody { title: String },
+}
+
+fn at_line(line: Option<usize>) -> String {
+    line.map(|line| format!(" at line {line}"))
+        .unwrap_or_default()
+}
+
+/// Something an editor should know about a publishable file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Warning {
+    /// The bytes are not UTF-8 and were read as Windows-1252.
+    DecodedAsWindows1252,
+    /// Control characters that XML cannot carry were removed.
+    ControlCharactersRemoved { count: usize },
+    /// Language detection is unsure of its answer.
+    UnsureLanguage {
+        detected: String,
+        confidence_percent: u8,
+    },
+    /// No language could be detected; the default was used.
+    LanguageNotDetected { default: String },
+    /// A front matter key Pressroom does not know; it was ignored.
+    UnknownFrontMatterKey { key: String },
+}
+
+impl fmt::Display for Warning {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::DecodedAsWindows1252 => write!(
+                f,
+                "the file is not UTF-8; it was read as Windows-1252 (save it as UTF-8 to be sure accents are right)"
+            ),
+            Self::ControlCharactersRemoved { count } => write!(
+                f,
+                "{count} control character(s) removed: feeds cannot carry them"
+            ),
+            Self::UnsureLanguage {
+                detected,
+                confidence_percent,
+            } => write!(
+                f,
+                "the language looks like '{detected}' but detection is unsure ({confidence_percent}% confident); set 'lang' in front matter to be sure"
+            ),
+            Self::LanguageNotDetected { default } => write!(
+                f,
+                "the language could not be detected; using the default '{default}' (set 'lang' in front matter)"
+            ),
+            Self::UnknownFrontMatterKey { key } => {
+                write!(f, "unknown front matter key '{key}' ignored")
+            }
+        }
+    }
+}

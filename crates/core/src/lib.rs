@@ -1,0 +1,172 @@
+//! Pressroom's release model and the parsers that turn a dropped file into a
+//! [`Release`].
+//!
+//! Everything here works on bytes and names: no file system, no clock, no
+//! async runtime. That keeps parsing exhaustively testable and lets
+//! `pressroom check`, `pressroom publish` and the daemon agree exactly, since
+//! they all call [`parse_release`].
+//!
+//! Parsing happens in stages, each in its own module: [`decode`] (bytes to
+//! clean text), [`front_matter`], then a format parser ([`text`] or
+//! [`markdown`]) that finds the title, the [`dateline`] and the paragraphs, and
+//! finally the settling of language, summary and identity done here.
+
+pub mod body;
+pub mod date;
+pub mod dateline;
+pub mod decode;
+mod document;
+pub mod error;
+pub mod front_matter;
+pub mod lang;
+pub mod markdown;
+pub mod model;
+pub mod names;
+pub mod slug;
+pub mod text;
+
+pub use document::Document;
+pub use error::{ParseError, Warning};
+pub use model::{InvalidId, InvalidLang, Lang, Release, ReleaseDate, ReleaseId, SourceFormat};
+
+/// Settings that parsing depends on.
+#[derive(Debug, Clone)]
+pub struct ParseOptions {
+    /// Files larger than this are refused (callers should check the size
+    /// before reading; this is the last line of defence).
+    pub max_bytes: u64,
+    /// The language of releases whose language cannot be detected.
+    pub default_lang: Lang,
+}
+
+impl ParseOptions {
+    /// The default size limit: 10 MiB, far above any press release.
+    pub const DEFAULT_MAX_BYTES: u64 = 10 * 1024 * 1024;
+}
+
+impl Default for ParseOptions {
+    fn default() -> Self {
+        Self {
+            max_bytes: Self::DEFAULT_MAX_BYTES,
+            default_lang: Lang::parse("en").expect("'en' is a valid tag"),
+        }
+    }
+}
+
+/// A file that parsed into a release, with what the editor should know.
+#[derive(Debug, Clone)]
+pub struct Parsed {
+    pub release: Release,
+    pub warnings: Vec<Warning>,
+}
+
+/// A file that cannot be published, with why and what else was noticed.
+#[derive(Debug, Clone)]
+pub struct Rejected {
+    pub error: ParseError,
+    pub warnings: Vec<Warning>,
+}
+
+/// Parses the file named `file_name` (only its extension matters) from its
+/// bytes into a release, or says why it cannot be published.
+pub fn parse_release(
+    file_name: &str,
+    bytes: &[u8],
+    options: &ParseOptions,
+) -> Result<Parsed, Rejected> {
+    let mut warnings = Vec::new();
+    match parse(file_name, bytes, options, &mut warnings) {
+        Ok(release) => Ok(Parsed { release, warnings }),
+        Err(error) => Err(Rejected { error, warnings }),
+    }
+}
+
+fn parse(
+    file_name: &str,
+    bytes: &[u8],
+    options: &ParseOptions,
+    warnings: &mut Vec<Warning>,
+) -> Result<Release, ParseError> {
+    let format = SourceFormat::from_file_name(file_name).ok_or_else(|| {
+        ParseError::UnsupportedExtension {
+            extension: file_name
+                .rsplit_once('.')
+                .map_or_else(|| "(none)".to_owned(), |(_, ext)| format!(".{ext}")),
+            supported: SourceFormat::SUPPORTED_EXTENSIONS,
+        }
+    })?;
+    let size = bytes.len() as u64;
+    if size > options.max_bytes {
+        return Err(ParseError::TooLarge {
+            size,
+            limit: options.max_bytes,
+        });
+    }
+    let text = decode::decode(bytes, warnings)?;
+    let split = front_matter::split_front_matter(&text, warnings)?;
+    let front_matter = split.front_matter;
+    let fm_title = front_matter.title.as_deref();
+    let document = match format {
+        SourceFormat::Text => text::parse_text(split.body, split.body_first_line, fm_title)?,
+        SourceFormat::Markdown => {
+            markdown::parse_markdown(split.body, split.body_first_line, fm_title)?
+        }
+    };
+
+    let title = front_matter
+        .title
+        .or(document.title)
+        .filter(|title| !title.trim().is_empty())
+        .ok_or(ParseError::NoTitle)?;
+    if document.paragraphs.is_empty() {
+        return Err(ParseError::NoBody {
+            title: shorten(&title, 80),
+        });
+    }
+    let dateline = document.dateline;
+    let date = front_matter
+        .date
+        .or_else(|| dateline.as_ref().map(|d| ReleaseDate::Day(d.date)));
+    let place = front_matter
+        .place
+        .or_else(|| dateline.and_then(|d| d.place));
+    let lang = match front_matter.lang {
+        Some(lang) => lang,
+        None => lang::detect_language(
+            &title,
+            &document.paragraphs,
+            &options.default_lang,
+            warnings,
+        ),
+    };
+    let slug = slug::slugify(date.map(|d| d.day()), &title);
+    let id = match front_matter.id {
+        Some(id) => id,
+        None => ReleaseId::parse(&slug).expect("slugs are valid ids"),
+    };
+    let summary = front_matter
+        .summary
+        .unwrap_or_else(|| body::summarize(&document.paragraphs[0]));
+    Ok(Release {
+        id,
+        slug,
+        title,
+        lang,
+        date,
+        place,
+        summary,
+        paragraphs: document.paragraphs,
+        body_html: document.body_html,
+        categories: front_matter.categories,
+        author: front_matter.author,
+        embargo: front_matter.embargo,
+        format,
+    })
+}
+
+fn shorten(text: &str, max_chars: usize) -> String {
+    match text.char_indices().nth(max_chars) {
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+        None => text.to_owned(),
+    }
+}

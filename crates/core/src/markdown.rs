@@ -1,0 +1,315 @@
+//! Markdown releases (CommonMark with tables and strikethrough).
+//!
+//! The document is read as a list of top-level blocks (paragraphs, lists,
+//! headings, quotes…). Each block gives one plain-text paragraph (a list is one
+//! paragraph, an item per line) and its HTML. The HTML goes through `ammonia`,
+//! because Markdown lets editors write raw HTML, and a release must never
+//! carry a script, an event handler or a `javascript:` link into a feed.
+
+use std::ops::Range;
+
+use pulldown_cmark::{Event, HeadingLevel, Options, Parser, Tag, TagEnd};
+
+use crate::body::is_end_marker;
+use crate::dateline::{DatelineMatch, parse_dateline, split_dateline_prefix};
+use crate::document::Document;
+use crate::error::ParseError;
+
+/// A top-level block: its events, where it starts, and its plain text.
+struct Block<'a> {
+    events: Vec<Event<'a>>,
+    line: usize,
+    kind: BlockKind,
+    text: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum BlockKind {
+    Heading(HeadingLevel),
+    Paragraph,
+    Rule,
+    Other,
+}
+
+/// Parses the body of a Markdown file (after any front matter).
+pub fn parse_markdown(
+    body: &str,
+    first_line: usize,
+    front_matter_title: Option<&str>,
+) -> Result<Document, ParseError> {
+    let mut blocks = blocks(body, first_line);
+    let mut title = None;
+    match blocks.first().map(|block| block.kind) {
+        // A leading `# Title` is the title, even when the front matter gives
+        // one too (it is then the same title, written twice).
+        Some(BlockKind::Heading(HeadingLevel::H1)) => {
+            let heading = blocks.remove(0);
+            if front_matter_title.is_none() {
+                title = Some(heading.text);
+            }
+        }
+        Some(BlockKind::Paragraph | BlockKind::Heading(_)) if front_matter_title.is_none() => {
+            title = Some(blocks.remove(0).text);
+        }
+        _ => {}
+    }
+
+    let mut dateline = None;
+    if let Some(first) = blocks
+        .iter()
+        .position(|block| block.kind != BlockKind::Rule)
+        && blocks[first].kind == BlockKind::Paragraph
+    {
+        let block = &mut blocks[first];
+        match parse_dateline(&block.text) {
+            Some(DatelineMatch::Found(found)) => {
+                dateline = Some(found);
+                blocks.remove(first);
+            }
+            Some(DatelineMatch::Impossible(text)) => {
+                return Err(ParseError::ImpossibleDate {
+                    text,
+                    line: block.line,
+                });
+            }
+            None => match split_dateline_prefix(&block.text) {
+                Some((DatelineMatch::Found(found), rest)) => {
+                    dateline = Some(found);
+                    let prefix_len = block.text.len() - rest.len();
+                    remove_text_prefix(&mut block.events, prefix_len);
+                    block.text = rest.to_owned();
+                }
+                Some((DatelineMatch::Impossible(text), _)) => {
+                    return Err(ParseError::ImpossibleDate {
+                        text,
+                        line: block.line,
+                    });
+                }
+                None => {}
+            },
+        }
+    }
+
+    while blocks.last().is_some_and(|last| {
+        last.kind == BlockKind::Rule
+            || is_end_marker(&last.text)
+            || last.text.is_empty() && !matches!(last.kind, BlockKind::Other)
+    }) {
+        blocks.pop();
+    }
+
+    let mut html = String::new();
+    let mut paragraphs = Vec::new();
+    for block in blocks {
+        if !block.text.is_empty() {
+            paragraphs.push(block.text);
+        }
+        pulldown_cmark::html::push_html(&mut html, block.events.into_iter());
+    }
+    let body_html = sanitize(&html);
+    Ok(Document {
+        title,
+        dateline,
+        paragraphs,
+        body_html,
+    })
+}
+
+/// Cleans HTML produced from Markdown (and whatever raw HTML it held): only
+/// presentational tags, `http`, `https`, `mailto` and `tel` links.
+pub fn sanitize(html: &str) -> String {
+    ammonia::Builder::default()
+        .url_schemes(["http", "https", "mailto", "tel"].into())
+        .clean(html)
+        .to_string()
+}
+
+fn blocks(body: &str, first_line: usize) -> Vec<Block<'_>> {
+    let options = Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH;
+    let line_starts: Vec<usize> = std::iter::once(0)
+        .chain(body.match_indices('\n').map(|(i, _)| i + 1))
+        .collect();
+    let line_of =
+        |offset: usize| first_line + line_starts.partition_point(|&start| start <= offset) - 1;
+
+    let mut blocks = Vec::new();
+    let mut depth = 0usize;
+    let mut current: Option<(Vec<Event<'_>>, Range<usize>, BlockKind)> = None;
+    for (event, range) in Parser::new_ext(body, options).into_offset_iter() {
+        match &event {
+            Event::Start(tag) => {
+                if depth == 0 {
+                    let kind = match tag {
+                        Tag::Heading { level, .. } => BlockKind::Heading(*level),
+                        Tag::Paragraph => BlockKind::Paragraph,
+                        _ => BlockKind::Other,
+                    };
+                    current = Some((Vec::new(), range.clone(), kind));
+                }
+                depth += 1;
+            }
+            Event::End(_) => depth = depth.saturating_sub(1),
+            Event::Rule if depth == 0 => {
+                current = Some((Vec::new(), range.clone(), BlockKind::Rule))
+            }
+            _ => {}
+        }
+        if let Some((events, _, _)) = &mut current {
+            events.push(event);
+        }
+        if depth == 0
+            && let Some((events, range, kind)) = current.take()
+        {
+            let text = plain_text(&events);
+            blocks.push(Block {
+                events,
+                line: line_of(range.start),
+                kind,
+                text,
+            });
+        }
+    }
+    blocks
+}
+
+/// The plain text of a block: inline text with soft breaks as spaces, one
+/// line per list item (with its bullet or number), one line per paragraph
+/// inside a quote or item.
+fn plain_text(events: &[Event<'_>]) -> String {
+    let mut text = String::new();
+    let mut lists: Vec<Option<u64>> = Vec::new();
+    let mut blocks_seen = 0usize;
+    for event in events {
+        match event {
+            Event::Text(t) | Event::Code(t) => text.push_str(t),
+            Event::SoftBreak => text.push(' '),
+            Event::HardBreak => text.push('\n'),
+            Event::Start(Tag::List(start)) => lists.push(*start),
+            Event::End(TagEnd::List(_)) => {
+                lists.pop();
+            }
+            Event::Start(Tag::Item) => {
+                if !text.is_empty() {
+                    text.push('\n');
+                }
+                let indent = "  ".repeat(lists.len().saturating_sub(1));
+                match lists.last_mut() {
+                    Some(Some(number)) => {
+                        text.push_str(&format!("{indent}{number}. "));
+                        *number += 1;
+                    }
+                    _ => text.push_str(&format!("{indent}- ")),
+                }
+            }
+            Event::Start(Tag::Paragraph | Tag::Heading { .. } | Tag::CodeBlock(_))
+                if lists.is_empty() =>
+            {
+                if blocks_seen > 0 && !text.is_empty() && !text.ends_with('\n') {
+                    text.push('\n');
+                }
+                blocks_seen += 1;
+            }
+            Event::End(TagEnd::TableRow | TagEnd::TableHead) => text.push('\n'),
+            Event::End(TagEnd::TableCell) => text.push('\t'),
+            _ => {}
+        }
+    }
+    text.lines()
+        .map(str::trim_end)
+        .collect::<Vec<_>>()
+        .join("\n")
+        .trim()
+        .to_owned()
+}
+
+/// Removes the first `len` bytes of a paragraph's plain text (a dateline
+/// prefix) from its events, leaving inline markup around the rest intact.
+fn remove_text_prefix(events: &mut Vec<Event<'_>>, len: usize) {
+    let mut remaining = len;
+    let mut kept = Vec::with_capacity(events.len());
+    for event in events.drain(..) {
+        if remaining == 0 {
+            kept.push(event);
+            continue;
+        }
+        match event {
+            Event::Text(t) | Event::Code(t) if t.len() <= remaining => remaining -= t.len(),
+            Event::Text(t) | Event::Code(t) => {
+                let rest = t[remaining..].trim_start().to_owned();
+                remaining = 0;
+                kept.push(Event::Text(rest.into()));
+            }
+            Event::SoftBreak | Event::HardBreak => remaining -= 1,
+            other => kept.push(other),
+        }
+    }
+    *events = kept;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(body: &str) -> Document {
+        parse_markdown(body, 1, None).unwrap()
+    }
+
+    #[test]
+    fn heading_title_dateline_prefix_and_list() {
+        let doc = parse(
+            "# Le titre\n\nLYON, 5 octobre 2023 – La **Cité** ouvre.\n\nTrois séances :\n\n1. *Une*\n2. Deux\n\n-30-\n",
+        );
+        assert_eq!(doc.title.as_deref(), Some("Le titre"));
+        assert_eq!(doc.dateline.unwrap().place.as_deref(), Some("LYON"));
+        assert_eq!(
+            doc.paragraphs,
+            ["La Cité ouvre.", "Trois séances :", "1. Une\n2. Deux"]
+        );
+        assert!(
+            doc.body_html
+                .starts_with("<p>La <strong>Cité</strong> ouvre.</p>"),
+            "{}",
+            doc.body_html
+        );
+        assert!(doc.body_html.contains("<ol>"), "{}", doc.body_html);
+        assert!(!doc.body_html.contains("30"), "{}", doc.body_html);
+    }
+
+    #[test]
+    fn scripts_handlers_and_javascript_links_never_survive() {
+        let doc = parse(
+            "# T\n\nText <script>alert(1)</script> and <a href=\"javascript:alert(1)\" onclick=\"x()\">link</a>.\n\n<iframe src=\"https://evil.example\"></iframe>\n\n<style>p{}</style>\n\n[click](javascript:alert(2)) <img src=x onerror=alert(3)>\n",
+        );
+        let html = doc.body_html.to_lowercase();
+        for forbidden in [
+            "<script",
+            "onclick",
+            "javascript:",
+            "<iframe",
+            "<style",
+            "onerror",
+            "alert(1)",
+        ] {
+            assert!(!html.contains(forbidden), "{forbidden} survived in {html}");
+        }
+    }
+
+    #[test]
+    fn a_front_matter_title_keeps_the_first_paragraph_in_the_body() {
+        let doc = parse_markdown("Premier paragraphe.\n\nSecond.", 1, Some("Titre")).unwrap();
+        assert_eq!(doc.title, None);
+        assert_eq!(doc.paragraphs, ["Premier paragraphe.", "Second."]);
+    }
+
+    #[test]
+    fn impossible_dateline_names_its_line() {
+        let error = parse_markdown("# T\n\nRiyad, 31-02-2022\n\nTexte.", 10, None).unwrap_err();
+        assert_eq!(
+            error,
+            ParseError::ImpossibleDate {
+                text: "31-02-2022".to_owned(),
+                line: 12
+            }
+        );
+    }
+}
