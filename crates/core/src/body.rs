@@ -5,6 +5,9 @@
 /// (`###`, `-30-`, `- FIN -`, `FIN`, `-ENDS-`, `ENDS`, `— Fin —`, `انتهى`).
 pub fn is_end_marker(paragraph: &str) -> bool {
     let trimmed = paragraph.trim();
+    if trimmed.len() > 32 {
+        return false;
+    }
     if trimmed.len() >= 3 && trimmed.chars().all(|c| c == '#') {
         return true;
     }
@@ -86,18 +89,29 @@ pub fn summarize(paragraph: &str) -> String {
 
 /// Escapes text for HTML element content and attribute values.
 pub fn escape_html(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + text.len() / 8);
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            _ => out.push(c),
-        }
-    }
+    let mut out = String::with_capacity(text.len() + text.len() / 16);
+    push_escaped_html(&mut out, text);
     out
+}
+
+/// Appends `text` to `out`, escaped for HTML. Copies runs of ordinary text
+/// whole: most text has nothing to escape.
+pub fn push_escaped_html(out: &mut String, text: &str) {
+    let mut start = 0;
+    for (index, byte) in text.bytes().enumerate() {
+        let entity = match byte {
+            b'&' => "&amp;",
+            b'<' => "&lt;",
+            b'>' => "&gt;",
+            b'"' => "&quot;",
+            b'\'' => "&#39;",
+            _ => continue,
+        };
+        out.push_str(&text[start..index]);
+        out.push_str(entity);
+        start = index + 1;
+    }
+    out.push_str(&text[start..]);
 }
 
 #[cfg(test)]

@@ -34,9 +34,15 @@ const MAX_PLACE_WORDS: usize = 6;
 /// How far into a paragraph a dateline prefix may reach.
 const MAX_PREFIX_CHARS: usize = 160;
 
+/// The longest text that can be a dateline: a place and a long date.
+const MAX_DATELINE_BYTES: usize = (MAX_PLACE_CHARS + 60) * 4;
+
 /// Parses `text` as a dateline if the whole of it is one.
 pub fn parse_dateline(text: &str) -> Option<DatelineMatch> {
     let text = text.trim();
+    if text.len() > MAX_DATELINE_BYTES || text.chars().count() > MAX_PLACE_CHARS + 60 {
+        return None;
+    }
     if let Some(found) = parse_date(text) {
         return Some(with_place(None, found, text));
     }
@@ -58,8 +64,10 @@ pub fn parse_dateline(text: &str) -> Option<DatelineMatch> {
 pub fn split_dateline_prefix(paragraph: &str) -> Option<(DatelineMatch, &str)> {
     let mut chars = paragraph.char_indices().peekable();
     let mut previous = ' ';
+    let mut count = 0;
     while let Some((index, c)) = chars.next() {
-        if index > MAX_PREFIX_CHARS * 4 || paragraph[..index].chars().count() > MAX_PREFIX_CHARS {
+        count += 1;
+        if count > MAX_PREFIX_CHARS {
             return None;
         }
         let next = chars.peek().map(|&(_, next)| next);

@@ -29,14 +29,28 @@ pub fn decode(bytes: &[u8], warnings: &mut Vec<Warning>) -> Result<String, Parse
     } else {
         Cow::Owned(decode_utf8_or_legacy(bytes, warnings)?)
     };
-    let text = normalise_line_endings(&text);
-    let (text, removed) = remove_control_characters(&text);
-    if removed > 0 {
-        warnings.push(Warning::ControlCharactersRemoved { count: removed });
-    }
-    let text = match is_nfc_quick(text.chars()) {
-        IsNormalized::Yes => text.into_owned(),
-        _ => text.nfc().collect(),
+    let scan = scan(text.as_bytes());
+    let text: Cow<'_, str> = if scan.line_endings {
+        Cow::Owned(normalise_line_endings(&text).into_owned())
+    } else {
+        text
+    };
+    let text = if scan.controls {
+        let (cleaned, removed) = remove_control_characters(&text);
+        if removed > 0 {
+            warnings.push(Warning::ControlCharactersRemoved { count: removed });
+        }
+        Cow::Owned(cleaned.into_owned())
+    } else {
+        text
+    };
+    let text = if !scan.may_compose {
+        text.into_owned()
+    } else {
+        match is_nfc_quick(text.chars()) {
+            IsNormalized::Yes => text.into_owned(),
+            _ => text.nfc().collect(),
+        }
     };
     if text.trim().is_empty() {
         return Err(ParseError::Empty {
@@ -44,6 +58,55 @@ pub fn decode(bytes: &[u8], warnings: &mut Vec<Warning>) -> Result<String, Parse
         });
     }
     Ok(text)
+}
+
+/// What a quick pass over the UTF-8 bytes found, so that the costlier
+/// character-level steps run only on text that needs them.
+struct Scan {
+    /// CR, NEL or a Unicode line or paragraph separator.
+    line_endings: bool,
+    /// A C0 or C1 control (other than tab, LF, CR), DEL, or U+FFFE/U+FFFF.
+    controls: bool,
+    /// A character at or above U+0300, where combining marks and other
+    /// characters that NFC may change begin; below it, text is already NFC.
+    may_compose: bool,
+}
+
+fn scan(bytes: &[u8]) -> Scan {
+    let mut scan = Scan {
+        line_endings: false,
+        controls: false,
+        may_compose: false,
+    };
+    let mut index = 0;
+    while index < bytes.len() {
+        let byte = bytes[index];
+        match byte {
+            b'\r' => scan.line_endings = true,
+            b'\t' | b'\n' => {}
+            0x00..=0x1F | 0x7F => scan.controls = true,
+            0xC2 => {
+                // U+0080..U+00BF: U+0085 is NEL, U+0080..U+009F are C1 controls.
+                match bytes.get(index + 1) {
+                    Some(0x85) => scan.line_endings = true,
+                    Some(0x80..=0x9F) => scan.controls = true,
+                    _ => {}
+                }
+            }
+            0xCC..=0xFF if byte & 0xC0 == 0xC0 => {
+                scan.may_compose = true;
+                // U+2028, U+2029 (E2 80 A8/A9) and U+FFFE, U+FFFF (EF BF BE/BF).
+                match (byte, bytes.get(index + 1), bytes.get(index + 2)) {
+                    (0xE2, Some(0x80), Some(0xA8 | 0xA9)) => scan.line_endings = true,
+                    (0xEF, Some(0xBF), Some(0xBE | 0xBF)) => scan.controls = true,
+                    _ => {}
+                }
+            }
+            _ => {}
+        }
+        index += 1;
+    }
+    scan
 }
 
 fn decode_utf8_or_legacy(bytes: &[u8], warnings: &mut Vec<Warning>) -> Result<String, ParseError> {

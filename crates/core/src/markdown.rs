@@ -98,15 +98,24 @@ pub fn parse_markdown(
         blocks.pop();
     }
 
+    let raw_html = blocks
+        .iter()
+        .flat_map(|b| &b.events)
+        .any(|e| matches!(e, Event::Html(_) | Event::InlineHtml(_)));
     let mut html = String::new();
     let mut paragraphs = Vec::new();
     for block in blocks {
         if !block.text.is_empty() {
             paragraphs.push(block.text);
         }
-        pulldown_cmark::html::push_html(&mut html, block.events.into_iter());
+        pulldown_cmark::html::push_html(
+            &mut html,
+            block.events.into_iter().map(neutralise_unsafe_url),
+        );
     }
-    let body_html = sanitize(&html);
+    // Markdown alone only yields safe markup (text and attributes are
+    // escaped; link targets were checked above). Raw HTML needs the sanitizer.
+    let body_html = if raw_html { sanitize(&html) } else { html };
     Ok(Document {
         title,
         dateline,
@@ -122,6 +131,49 @@ pub fn sanitize(html: &str) -> String {
         .url_schemes(["http", "https", "mailto", "tel"].into())
         .clean(html)
         .to_string()
+}
+
+/// Whether a link or image target may be followed: relative, or one of the
+/// schemes the sanitizer allows.
+fn is_safe_url(url: &str) -> bool {
+    let url = url.trim_start();
+    match url.find([':', '/', '?', '#']) {
+        Some(index) if url.as_bytes()[index] == b':' => {
+            let scheme = url[..index].to_ascii_lowercase();
+            matches!(scheme.as_str(), "http" | "https" | "mailto" | "tel")
+        }
+        _ => true,
+    }
+}
+
+/// Replaces an unsafe link or image target (`javascript:`, `data:`…) with
+/// an inert one.
+fn neutralise_unsafe_url(event: Event<'_>) -> Event<'_> {
+    match event {
+        Event::Start(Tag::Link {
+            link_type,
+            dest_url,
+            title,
+            id,
+        }) if !is_safe_url(&dest_url) => Event::Start(Tag::Link {
+            link_type,
+            dest_url: "#".into(),
+            title,
+            id,
+        }),
+        Event::Start(Tag::Image {
+            link_type,
+            dest_url,
+            title,
+            id,
+        }) if !is_safe_url(&dest_url) => Event::Start(Tag::Image {
+            link_type,
+            dest_url: "#".into(),
+            title,
+            id,
+        }),
+        other => other,
+    }
 }
 
 fn blocks(body: &str, first_line: usize) -> Vec<Block<'_>> {
@@ -292,6 +344,25 @@ mod tests {
         ] {
             assert!(!html.contains(forbidden), "{forbidden} survived in {html}");
         }
+    }
+
+    #[test]
+    fn unsafe_link_targets_are_neutralised_without_raw_html() {
+        let doc = parse(
+            "# T\n\n[a](javascript:alert(1)) [b]( JavaScript:x) <javascript:alert(2)> ![c](data:text/html,x) [ok](https://example.org/a) [rel](../page)\n",
+        );
+        let html = doc.body_html.to_lowercase();
+        assert!(
+            !html.contains("href=\"javascript")
+                && !html.contains("href=\" javascript")
+                && !html.contains("src=\"data:"),
+            "{html}"
+        );
+        assert_eq!(html.matches("href=\"#\"").count(), 3, "{html}");
+        assert!(
+            html.contains("href=\"https://example.org/a\"") && html.contains("href=\"../page\""),
+            "{html}"
+        );
     }
 
     #[test]

@@ -4,7 +4,7 @@
 //! paragraphs. Lines inside a block are joined with one space, because the
 //! line breaks of a hard-wrapped file carry no meaning.
 
-use crate::body::{escape_html, is_end_marker, join_broken_paragraphs};
+use crate::body::{is_end_marker, join_broken_paragraphs, push_escaped_html};
 use crate::dateline::{DatelineMatch, parse_dateline, split_dateline_prefix};
 use crate::document::Document;
 use crate::error::ParseError;
@@ -105,10 +105,12 @@ pub fn parse_text(
         paragraphs.pop();
     }
     let paragraphs = join_broken_paragraphs(paragraphs);
-    let body_html = paragraphs
-        .iter()
-        .map(|p| format!("<p>{}</p>\n", escape_html(p)))
-        .collect();
+    let mut body_html = String::with_capacity(paragraphs.iter().map(|p| p.len() + 12).sum());
+    for paragraph in &paragraphs {
+        body_html.push_str("<p>");
+        push_escaped_html(&mut body_html, paragraph);
+        body_html.push_str("</p>\n");
+    }
     Ok(Document {
         title,
         dateline,
