@@ -1,5 +1,29 @@
-//! Renders what subscribers read: Atom, RSS and JSON Feed documents and an HTML
-//! page per release.
+//! Renders what subscribers read: Atom, RSS and JSON Feed documents, an HTML
+//! page per release and a listing page per scope.
 //!
 //! Rendering is pure: releases and settings in, bytes out. Writing the bytes to
 //! disk is the daemon's job, so everything here can be tested without a folder.
+//! The same inputs always give the same bytes, so the daemon can skip writing
+//! files that did not change.
+//!
+//! Every entry is first prepared once (`item`): characters XML forbids
+//! removed (`xml`), links made absolute (`url`), the dateline written in
+//! the release's language (`dates`). The format writers (`atom`, `rss`,
+//! `json`) and the page templates (`pages`) only lay it out. `site`
+//! knows where everything lives under `public/`.
+
+mod atom;
+mod dates;
+mod feed;
+mod item;
+mod json;
+mod pages;
+mod rss;
+mod site;
+mod url;
+mod xml;
+
+pub use feed::{Format, render_feed};
+pub use item::Entry;
+pub use pages::{RenderError, Templates};
+pub use site::{FeedLink, Scope, Site, category_slug, feed_links, release_url};

@@ -1,0 +1,574 @@
+//! HTML pages: one per release and a listing per scope, rendered with
+//! `minijinja` from built-in templates that operators may override.
+//!
+//! Templates are compiled, and tried once on a sample release, when they are
+//! loaded, so that a broken override stops the daemon at start (with the
+//! template's name and line) instead of failing at every publication.
+//! Autoescaping is on for `.html` names; only the release body, already
+//! sanitized HTML, is marked safe.
+//!
+//! # What templates see
+//!
+//! Both pages get `site` (`title`, `description`, `base_url`, `lang`, `dir`,
+//! `author_name`, `author_email`, `generator`) and `page`:
+//! `lang` and `dir` (`ltr`/`rtl`) for `<html>`, `title`, `description`,
+//! `canonical_url`, `root` (the relative path from the page to the site's
+//! root folder, such as `../../`: the root listing's link),
+//! `feeds` (every feed to advertise: `title`, `url`, `media_type`, `format`),
+//! `feed_groups` (the same, grouped by scope: `title`, `url` of its listing,
+//! `links` with `format`, `url`, `media_type`) and `labels` (`comma`, `subscribe`,
+//! `all_releases`, `categories`, `no_releases`, in the page's language).
+//!
+//! `release.html` also gets `release`; `index.html` gets `scope` (`title`,
+//! `kind` = `all`/`language`/`category`, `name`, `dir`) and `releases`, a
+//! list of the same shape as `release`: `id`, `url` (absolute), `path`
+//! (relative to the page), `title`, `lang`, `dir`, `summary`, `place`, `date`
+//! (ISO 8601 day), `date_text` (the day in the release's language),
+//! `dateline`, `body_html` (safe), `categories` (`name`, `path`), `author`,
+//! `published` and `updated` (RFC 3339).
+//!
+//! Every link points to something the daemon writes: release pages under
+//! `releases/<id>/`, listings and feeds under each scope's folder.
+
+use minijinja::syntax::SyntaxConfig;
+use minijinja::value::Serde;
+use minijinja::{AutoEscape, Environment, Value, escape_formatter};
+use pressroom_core::{Lang, Release, ReleaseId, SourceFormat};
+use serde::Serialize;
+
+use crate::dates::{iso_day, rfc3339};
+use crate::feed::Format;
+use crate::item::{Entry, Item};
+use crate::site::{Scope, Site, category_slug};
+use crate::xml::cleaned;
+
+const BUILTIN: [(&str, &str); 3] = [
+    ("base.html", include_str!("../templates/base.html")),
+    ("release.html", include_str!("../templates/release.html")),
+    ("index.html", include_str!("../templates/index.html")),
+];
+
+/// The templates pages are rendered with: the built-in ones, or operator
+/// overrides of some of them.
+#[derive(Debug, Clone)]
+pub struct Templates {
+    env: Environment<'static>,
+}
+
+/// A template that cannot be compiled or rendered.
+#[derive(Debug, thiserror::Error)]
+pub enum RenderError {
+    /// A template has a syntax error (found when it is loaded).
+    #[error("template '{name}'{}: {message}", line_suffix(*.line))]
+    Compile {
+        name: String,
+        line: Option<usize>,
+        message: String,
+        /// minijinja's own error. Its text is already in `message`, so it is
+        /// not reported as the source: `{:#}` chains would say it twice.
+        error: minijinja::Error,
+    },
+    /// A template failed while rendering a page: it extends or includes a
+    /// template that does not exist, calls an unknown filter, and so on.
+    #[error("cannot render template '{name}'{}: {message}", line_suffix(*.line))]
+    Render {
+        name: String,
+        line: Option<usize>,
+        message: String,
+        /// minijinja's own error (see `Compile`).
+        error: minijinja::Error,
+    },
+}
+
+fn line_suffix(line: Option<usize>) -> String {
+    line.map(|line| format!(" line {line}")).unwrap_or_default()
+}
+
+impl RenderError {
+    fn compile(name: &str, error: minijinja::Error) -> Self {
+        let (name, line, message) = describe(name, &error);
+        RenderError::Compile {
+            name,
+            line,
+            message,
+            error,
+        }
+    }
+
+    fn render(name: &str, error: minijinja::Error) -> Self {
+        let (name, line, message) = describe(name, &error);
+        RenderError::Render {
+            name,
+            line,
+            message,
+            error,
+        }
+    }
+}
+
+/// The template the error is in (the one being rendered if minijinja does
+/// not say), its line, and the message without minijinja's own location.
+fn describe(fallback: &str, error: &minijinja::Error) -> (String, Option<usize>, String) {
+    let name = error.name().unwrap_or(fallback).to_owned();
+    let message = match error.detail() {
+        Some(detail) => format!("{}: {detail}", error.kind()),
+        None => error.kind().to_string(),
+    };
+    (name, error.line(), message)
+}
+
+impl Templates {
+    /// The built-in templates.
+    pub fn builtin() -> Templates {
+        let mut env = environment();
+        for (name, source) in BUILTIN {
+            env.add_template(name, source)
+                .expect("the built-in templates compile (tested)");
+        }
+        Templates { env }
+    }
+
+    /// The built-in templates with operator overrides: (template name,
+    /// source), names "release.html", "index.html" (and any "base.html" or
+    /// other template they extend or include). Compiles them now, and renders
+    /// both pages once with a sample release, so that a broken template is an
+    /// error at load, not at render.
+    pub fn with_overrides(overrides: Vec<(String, String)>) -> Result<Templates, RenderError> {
+        let mut templates = Templates::builtin();
+        for (name, source) in overrides {
+            templates
+                .env
+                .add_template_owned(name.clone(), source)
+                .map_err(|error| RenderError::compile(&name, error))?;
+        }
+        templates.try_sample()?;
+        Ok(templates)
+    }
+
+    /// Renders the page of one release (`releases/<id>/index.html`).
+    pub fn render_release_page(
+        &self,
+        site: &Site,
+        entry: &Entry<'_>,
+    ) -> Result<Vec<u8>, RenderError> {
+        let item = Item::new(site, entry);
+        let root = "../../";
+        let groups = feed_groups(site, &[Scope::All, Scope::Language(item.lang.clone())]);
+        let page = PageContext {
+            lang: item.lang.to_string(),
+            dir: item.lang.direction(),
+            title: item.title.clone(),
+            description: item.summary.clone(),
+            canonical_url: item.url.clone(),
+            root: root.to_owned(),
+            feeds: all_feeds(&groups),
+            feed_groups: groups,
+            labels: Labels::for_lang(&item.lang),
+        };
+        let release = ReleaseContext::new(&item, root);
+        let context = ReleasePage {
+            site: SiteContext::new(site),
+            page,
+            release,
+        };
+        self.render("release.html", &context)
+    }
+
+    /// Renders the listing page of `scope` (`<scope dir>index.html`).
+    /// `entries` are newest first.
+    pub fn render_index_page(
+        &self,
+        site: &Site,
+        scope: &Scope,
+        entries: &[Entry<'_>],
+    ) -> Result<Vec<u8>, RenderError> {
+        let dir = scope.dir();
+        let root = match dir.matches('/').count() {
+            0 => "./".to_owned(),
+            depth => "../".repeat(depth),
+        };
+        let items: Vec<Item> = entries.iter().map(|entry| Item::new(site, entry)).collect();
+        let title = cleaned(&scope.title(site));
+        let lang = scope.lang(site);
+        let groups = feed_groups(site, std::slice::from_ref(scope));
+        let page = PageContext {
+            lang: lang.to_string(),
+            dir: lang.direction(),
+            title: title.clone(),
+            description: cleaned(&site.description),
+            canonical_url: cleaned(&scope.listing_url(site)),
+            root: root.clone(),
+            feeds: all_feeds(&groups),
+            feed_groups: groups,
+            labels: Labels::for_lang(lang),
+        };
+        let (kind, name) = match scope {
+            Scope::All => ("all", String::new()),
+            Scope::Language(lang) => ("language", lang.to_string()),
+            Scope::Category { name, .. } => ("category", cleaned(name)),
+        };
+        let context = IndexPage {
+            site: SiteContext::new(site),
+            page,
+            scope: ScopeContext {
+                title,
+                kind,
+                name,
+                dir: cleaned(&dir),
+            },
+            releases: items
+                .iter()
+                .map(|item| ReleaseContext::new(item, &root))
+                .collect(),
+        };
+        self.render("index.html", &context)
+    }
+
+    fn render<C: Serialize>(&self, name: &str, context: &C) -> Result<Vec<u8>, RenderError> {
+        let template = self
+            .env
+            .get_template(name)
+            .map_err(|error| RenderError::render(name, error))?;
+        let mut html = template
+            .render(Value::from(Serde(context)))
+            .map_err(|error| RenderError::render(name, error))?;
+        html.retain(crate::xml::is_xml_char);
+        if !html.ends_with('\n') {
+            html.push('\n');
+        }
+        Ok(html.into_bytes())
+    }
+
+    /// Renders both pages for a sample release, to find templates that
+    /// compile but cannot render (a missing base template, an unknown filter).
+    fn try_sample(&self) -> Result<(), RenderError> {
+        let site = Site {
+            title: "Press releases".to_owned(),
+            description: "Sample".to_owned(),
+            base_url: "https://press.example.org/".to_owned(),
+            lang: Lang::parse("en").expect("a valid constant"),
+            author_name: "Press Office".to_owned(),
+            author_email: Some("press@example.org".to_owned()),
+            generator: "Pressroom".to_owned(),
+        };
+        let day = chrono::NaiveDate::from_ymd_opt(2022, 3, 24).expect("a valid constant");
+        let release = Release {
+            id: ReleaseId::parse("2022-03-24-sample").expect("a valid constant"),
+            slug: "2022-03-24-sample".to_owned(),
+            title: "Sample release".to_owned(),
+            lang: site.lang.clone(),
+            date: Some(pressroom_core::ReleaseDate::Day(day)),
+            place: Some("PARIS".to_owned()),
+            summary: "A sample.".to_owned(),
+            paragraphs: vec!["A sample.".to_owned()],
+            body_html: "<p>A sample.</p>".to_owned(),
+            categories: vec!["Sample".to_owned()],
+            author: Some("Press Office".to_owned()),
+            embargo: None,
+            format: SourceFormat::Text,
+        };
+        let time = day
+            .and_hms_opt(10, 0, 0)
+            .expect("a valid constant")
+            .and_utc()
+            .fixed_offset();
+        let entry = Entry {
+            release: &release,
+            tag_id: "tag:press.example.org,2022-03-24:sample",
+            published: time,
+            updated: time,
+        };
+        self.render_release_page(&site, &entry)?;
+        for scope in [Scope::All, Scope::category("Sample")] {
+            self.render_index_page(&site, &scope, std::slice::from_ref(&entry))?;
+            self.render_index_page(&site, &scope, &[])?;
+        }
+        Ok(())
+    }
+}
+
+fn environment() -> Environment<'static> {
+    let mut env = Environment::new();
+    // Block tags on their own lines leave no blank lines behind.
+    let syntax = SyntaxConfig::builder()
+        .trim_blocks(true)
+        .lstrip_blocks(true)
+        .build()
+        .expect("the default delimiters are valid");
+    env.set_syntax(syntax);
+    // minijinja's HTML escaping also writes `/` as `&#x2f;`: valid, but it
+    // makes every URL unreadable in the page source. Strings are escaped
+    // here with the five characters that matter; the rest as usual.
+    env.set_formatter(|out, state, value| match value.as_str() {
+        Some(text) if *state.auto_escape() == AutoEscape::Html && !value.is_safe() => {
+            out.write_str(&escape_html(text))?;
+            Ok(())
+        }
+        _ => escape_formatter(out, state, value),
+    });
+    env
+}
+
+/// Escapes text for HTML content and (quoted) attribute values.
+fn escape_html(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + text.len() / 8);
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+#[derive(Serialize)]
+struct ReleasePage {
+    site: SiteContext,
+    page: PageContext,
+    release: ReleaseContext,
+}
+
+#[derive(Serialize)]
+struct IndexPage {
+    site: SiteContext,
+    page: PageContext,
+    scope: ScopeContext,
+    releases: Vec<ReleaseContext>,
+}
+
+#[derive(Serialize)]
+struct SiteContext {
+    title: String,
+    description: String,
+    base_url: String,
+    lang: String,
+    dir: &'static str,
+    author_name: String,
+    author_email: Option<String>,
+    generator: String,
+}
+
+impl SiteContext {
+    fn new(site: &Site) -> Self {
+        SiteContext {
+            title: cleaned(&site.title),
+            description: cleaned(&site.description),
+            base_url: cleaned(&site.base_url),
+            lang: site.lang.to_string(),
+            dir: site.lang.direction(),
+            author_name: cleaned(&site.author_name),
+            author_email: site.email().map(cleaned),
+            generator: cleaned(&site.generator),
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct PageContext {
+    lang: String,
+    dir: &'static str,
+    title: String,
+    description: String,
+    canonical_url: String,
+    root: String,
+    /// Every feed, for autodiscovery.
+    feeds: Vec<FeedContext>,
+    /// The same feeds, by scope, for visible links.
+    feed_groups: Vec<FeedGroup>,
+    labels: Labels,
+}
+
+fn all_feeds(groups: &[FeedGroup]) -> Vec<FeedContext> {
+    groups
+        .iter()
+        .flat_map(|group| group.links.clone())
+        .collect()
+}
+
+/// The feeds of `scopes`, grouped by scope, with absolute URLs.
+fn feed_groups(site: &Site, scopes: &[Scope]) -> Vec<FeedGroup> {
+    scopes
+        .iter()
+        .map(|scope| FeedGroup {
+            title: cleaned(&scope.title(site)),
+            url: cleaned(&scope.listing_url(site)),
+            links: Format::ALL
+                .into_iter()
+                .map(|format| FeedContext {
+                    title: cleaned(&format!("{} ({})", scope.title(site), format.label())),
+                    format: format.label(),
+                    url: cleaned(&scope.feed_url(site, format)),
+                    media_type: format.media_type(),
+                })
+                .collect(),
+        })
+        .collect()
+}
+
+#[derive(Serialize, Clone)]
+struct FeedContext {
+    title: String,
+    format: &'static str,
+    url: String,
+    media_type: &'static str,
+}
+
+#[derive(Serialize)]
+struct FeedGroup {
+    title: String,
+    url: String,
+    links: Vec<FeedContext>,
+}
+
+#[derive(Serialize)]
+struct ScopeContext {
+    title: String,
+    kind: &'static str,
+    name: String,
+    dir: String,
+}
+
+#[derive(Serialize)]
+struct ReleaseContext {
+    id: String,
+    url: String,
+    path: String,
+    title: String,
+    lang: String,
+    dir: &'static str,
+    summary: String,
+    place: Option<String>,
+    date: String,
+    date_text: String,
+    dateline: Option<String>,
+    body_html: Value,
+    categories: Vec<CategoryContext>,
+    author: String,
+    published: String,
+    updated: String,
+}
+
+impl ReleaseContext {
+    /// `root` is the relative path from the page to the site's root folder.
+    fn new(item: &Item, root: &str) -> Self {
+        ReleaseContext {
+            id: item.release_id.clone(),
+            path: format!("{root}releases/{}/", item.release_id),
+            url: item.url.clone(),
+            title: item.title.clone(),
+            lang: item.lang.to_string(),
+            dir: item.lang.direction(),
+            summary: item.summary.clone(),
+            place: item.place.clone(),
+            date: iso_day(item.day),
+            date_text: item.day_text.clone(),
+            dateline: item.dateline.clone(),
+            body_html: Value::from_safe_string(item.body_html.clone()),
+            categories: item
+                .categories
+                .iter()
+                .map(|name| CategoryContext {
+                    path: format!("{root}category/{}/", category_slug(name)),
+                    name: name.clone(),
+                })
+                .collect(),
+            author: item.author.name.clone(),
+            published: rfc3339(item.published),
+            updated: rfc3339(item.updated),
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct CategoryContext {
+    name: String,
+    path: String,
+}
+
+/// The few words the built-in templates write themselves, in the page's
+/// language (English for languages not listed).
+#[derive(Serialize)]
+struct Labels {
+    /// Between a dateline's place and date.
+    comma: &'static str,
+    subscribe: &'static str,
+    all_releases: &'static str,
+    categories: &'static str,
+    no_releases: &'static str,
+}
+
+impl Labels {
+    fn for_lang(lang: &Lang) -> Self {
+        let [subscribe, all_releases, categories, no_releases] = match lang.primary() {
+            "fr" => [
+                "S’abonner",
+                "Tous les communiqués",
+                "Catégories",
+                "Aucun communiqué pour l’instant.",
+            ],
+            "es" => [
+                "Suscribirse",
+                "Todos los comunicados",
+                "Categorías",
+                "Todavía no hay comunicados.",
+            ],
+            "de" => [
+                "Abonnieren",
+                "Alle Pressemitteilungen",
+                "Kategorien",
+                "Noch keine Pressemitteilungen.",
+            ],
+            "ar" => [
+                "اشترك",
+                "كل البيانات الصحفية",
+                "التصنيفات",
+                "لا توجد بيانات صحفية بعد.",
+            ],
+            _ => [
+                "Subscribe",
+                "All press releases",
+                "Categories",
+                "No press releases yet.",
+            ],
+        };
+        Labels {
+            comma: crate::item::comma(lang),
+            subscribe,
+            all_releases,
+            categories,
+            no_releases,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn templates_and_errors_can_cross_threads() {
+        fn check<T: Send + Sync + 'static>() {}
+        check::<Templates>();
+        check::<RenderError>();
+    }
+
+    #[test]
+    fn labels_fall_back_to_english() {
+        let labels = |tag: &str| Labels::for_lang(&Lang::parse(tag).expect("valid"));
+        assert_eq!(labels("it").all_releases, "All press releases");
+        assert_eq!(labels("fr-CA").all_releases, "Tous les communiqués");
+        assert_eq!(labels("ar").comma, "، ");
+    }
+
+    #[test]
+    fn html_escaping_keeps_urls_readable() {
+        assert_eq!(
+            escape_html(r#"https://a.org/?x=1&y="2"<'>"#),
+            "https://a.org/?x=1&amp;y=&quot;2&quot;&lt;&#39;&gt;"
+        );
+    }
+}

@@ -1,0 +1,262 @@
+//! Where things live: the site's settings, the scopes that get a feed and a
+//! listing page, and the URLs of releases and feeds.
+//!
+//! Every URL the crate writes is built here, from `Site::base_url`, so that
+//! feeds, pages and the daemon (which writes the files) agree on the layout
+//! of `public/`:
+//!
+//! ```text
+//! index.html, atom.xml, rss.xml, feed.json        Scope::All
+//! fr/index.html, fr/atom.xml, …                   Scope::Language
+//! category/energie/index.html, …                  Scope::Category
+//! releases/<id>/index.html                        one page per release
+//! ```
+
+use pressroom_core::{Lang, ReleaseId};
+
+use crate::feed::Format;
+
+/// Who publishes, and where: the settings every feed and page needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Site {
+    pub title: String,
+    pub description: String,
+    /// The public URL of `public/`: absolute, always ends with `/`
+    /// (`https://press.example.org/`).
+    pub base_url: String,
+    /// The site's default language: of the site-wide and category feeds.
+    pub lang: Lang,
+    /// The author of releases that name none (`Press Office`).
+    pub author_name: String,
+    pub author_email: Option<String>,
+    /// Written in feeds' `generator` (`Pressroom 0.1.0`).
+    pub generator: String,
+}
+
+impl Site {
+    /// The site's contact address, if it looks like one (validators reject
+    /// an Atom `email` without `@`).
+    pub(crate) fn email(&self) -> Option<&str> {
+        self.author_email
+            .as_deref()
+            .map(str::trim)
+            .filter(|email| email.contains('@'))
+    }
+}
+
+/// Which releases a feed or listing page covers, and where it lives under public/.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Scope {
+    /// Every release.
+    All,
+    /// Releases in one language.
+    Language(Lang),
+    /// Releases in one category; `slug` names its folder.
+    Category { name: String, slug: String },
+}
+
+impl Scope {
+    /// The scope of the category `name`, its slug made by [`category_slug`].
+    pub fn category(name: &str) -> Scope {
+        Scope::Category {
+            name: name.to_owned(),
+            slug: category_slug(name),
+        }
+    }
+
+    /// The scope's folder under `public/`, empty or ending with `/`:
+    /// `""`, `"fr/"`, `"category/energie/"`.
+    pub fn dir(&self) -> String {
+        match self {
+            Scope::All => String::new(),
+            Scope::Language(lang) => format!("{lang}/"),
+            Scope::Category { slug, .. } => format!("category/{slug}/"),
+        }
+    }
+
+    /// The title of the scope's feeds and listing: "Press releases",
+    /// "Press releases (fr)", "Press releases: Énergie".
+    pub fn title(&self, site: &Site) -> String {
+        match self {
+            Scope::All => site.title.clone(),
+            Scope::Language(lang) => format!("{} ({lang})", site.title),
+            Scope::Category { name, .. } => format!("{}: {name}", site.title),
+        }
+    }
+
+    /// The language of the scope's feeds and listing page.
+    pub(crate) fn lang<'a>(&'a self, site: &'a Site) -> &'a Lang {
+        match self {
+            Scope::Language(lang) => lang,
+            _ => &site.lang,
+        }
+    }
+
+    /// The absolute URL of the scope's listing page.
+    pub(crate) fn listing_url(&self, site: &Site) -> String {
+        format!("{}{}", site.base_url, self.dir())
+    }
+
+    /// The absolute URL of the scope's feed in `format`.
+    pub(crate) fn feed_url(&self, site: &Site, format: Format) -> String {
+        format!("{}{}{}", site.base_url, self.dir(), format.file_name())
+    }
+}
+
+/// The folder name of a category: transliterated to ASCII with `deunicode`,
+/// lowercased, words of ASCII letters and digits joined by `-` ("Énergie
+/// verte" → "energie-verte"). This is the rule `pressroom-store` indexes
+/// categories by, and the two must agree, or a page would link to a category
+/// folder that the daemon writes under another name.
+///
+/// A name with nothing to transliterate ("★") gets a stable token derived
+/// from its bytes instead, so that the slug is never empty.
+pub fn category_slug(name: &str) -> String {
+    let ascii = deunicode::deunicode(name);
+    let words: Vec<&str> = ascii
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|word| !word.is_empty())
+        .collect();
+    if words.is_empty() {
+        return format!("c-{:08x}", fnv1a(name.as_bytes()) as u32);
+    }
+    words.join("-").to_ascii_lowercase()
+}
+
+/// FNV-1a: a tiny hash whose value never changes between Rust versions, as
+/// folder names must not.
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, &byte| {
+        (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+/// The public URL of a release's page: `base_url` + `releases/<id>/`.
+pub fn release_url(site: &Site, id: &ReleaseId) -> String {
+    format!("{}releases/{id}/", site.base_url)
+}
+
+/// A feed to advertise: in a page's `<link rel="alternate">` or as a link.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FeedLink {
+    /// "Press releases (fr) (Atom)".
+    pub title: String,
+    /// Absolute.
+    pub url: String,
+    pub media_type: &'static str,
+}
+
+/// The feeds of `scope`, one per format, with absolute URLs.
+pub fn feed_links(site: &Site, scope: &Scope) -> Vec<FeedLink> {
+    let title = scope.title(site);
+    Format::ALL
+        .into_iter()
+        .map(|format| FeedLink {
+            title: format!("{title} ({})", format.label()),
+            url: scope.feed_url(site, format),
+            media_type: format.media_type(),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    pub(crate) fn site() -> Site {
+        Site {
+            title: "Press releases".to_owned(),
+            description: "News from the press office".to_owned(),
+            base_url: "https://press.example.org/".to_owned(),
+            lang: Lang::parse("en").expect("valid"),
+            author_name: "Press Office".to_owned(),
+            author_email: Some("press@example.org".to_owned()),
+            generator: "Pressroom 0.1.0".to_owned(),
+        }
+    }
+
+    #[test]
+    fn category_slugs_are_ascii_words_joined_by_dashes() {
+        let check = |name: &str, expected: &str| assert_eq!(category_slug(name), expected);
+        check("Énergie verte", "energie-verte");
+        check("Energy", "energy");
+        check("  R&D / Innovation  ", "r-d-innovation");
+        check("Économie_sociale", "economie-sociale");
+        check("2024 Élections", "2024-elections");
+        // The store's own examples: both crates must give the same slugs.
+        check("ÉNERGIE RENOUVELABLE", "energie-renouvelable");
+        check("  Santé & Social -- 2024 ", "sante-social-2024");
+        check("l'Économie", "l-economie");
+        check("C++/Rust!", "c-rust");
+        check("Культура", "kul-tura");
+    }
+
+    #[test]
+    fn arabic_categories_are_transliterated() {
+        let slug = category_slug("طاقة");
+        assert!(!slug.is_empty());
+        assert!(
+            slug.chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'),
+            "{slug}"
+        );
+    }
+
+    #[test]
+    fn categories_without_letters_get_a_stable_non_empty_slug() {
+        let slug = category_slug("★");
+        assert_eq!(slug, category_slug("★"));
+        assert!(slug.starts_with("c-") && slug.len() == 10, "{slug}");
+        assert_ne!(slug, category_slug("--"));
+        assert!(!category_slug("").is_empty());
+    }
+
+    #[test]
+    fn scopes_live_in_their_own_folders() {
+        assert_eq!(Scope::All.dir(), "");
+        assert_eq!(
+            Scope::Language(Lang::parse("fr").expect("valid")).dir(),
+            "fr/"
+        );
+        assert_eq!(Scope::category("Énergie").dir(), "category/energie/");
+    }
+
+    #[test]
+    fn scope_titles_name_the_language_or_category() {
+        let site = site();
+        assert_eq!(Scope::All.title(&site), "Press releases");
+        assert_eq!(
+            Scope::Language(Lang::parse("fr").expect("valid")).title(&site),
+            "Press releases (fr)"
+        );
+        assert_eq!(
+            Scope::category("Énergie").title(&site),
+            "Press releases: Énergie"
+        );
+    }
+
+    #[test]
+    fn feed_links_are_absolute_and_cover_every_format() {
+        let links = feed_links(&site(), &Scope::category("Énergie"));
+        let urls: Vec<_> = links.iter().map(|l| l.url.as_str()).collect();
+        assert_eq!(
+            urls,
+            [
+                "https://press.example.org/category/energie/atom.xml",
+                "https://press.example.org/category/energie/rss.xml",
+                "https://press.example.org/category/energie/feed.json",
+            ]
+        );
+        assert_eq!(links[0].media_type, "application/atom+xml");
+        assert_eq!(links[2].title, "Press releases: Énergie (JSON Feed)");
+    }
+
+    #[test]
+    fn release_urls_are_folders_under_releases() {
+        let id = ReleaseId::parse("2022-03-24-le-chef").expect("valid");
+        assert_eq!(
+            release_url(&site(), &id),
+            "https://press.example.org/releases/2022-03-24-le-chef/"
+        );
+    }
+}

@@ -1,0 +1,71 @@
+//! Characters XML 1.0 cannot carry, removed before anything is rendered.
+//!
+//! The `rss` and `atom_syndication` crates write whatever strings they are
+//! given, so a U+000B or U+FFFE that slipped into a release (or into the
+//! site's settings) would make the whole feed unreadable for every
+//! subscriber. Parsing already removes most of them; rendering removes them
+//! again, from every string, because a feed is only as good as its worst item.
+
+use std::borrow::Cow;
+
+/// Whether XML 1.0 allows `c` in a document (the `Char` production): tab, LF,
+/// CR, U+0020–U+D7FF, U+E000–U+FFFD and U+10000–U+10FFFF.
+pub(crate) fn is_xml_char(c: char) -> bool {
+    matches!(c,
+        '\t' | '\n' | '\r'
+        | '\u{20}'..='\u{D7FF}'
+        | '\u{E000}'..='\u{FFFD}'
+        | '\u{10000}'..='\u{10FFFF}')
+}
+
+/// `text` without the characters XML 1.0 forbids; borrowed when it has none.
+pub(crate) fn clean(text: &str) -> Cow<'_, str> {
+    if text.chars().all(is_xml_char) {
+        Cow::Borrowed(text)
+    } else {
+        Cow::Owned(text.chars().filter(|&c| is_xml_char(c)).collect())
+    }
+}
+
+/// [`clean`], as an owned string.
+pub(crate) fn cleaned(text: &str) -> String {
+    clean(text).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(input: &str, expected: &str) {
+        assert_eq!(clean(input), expected, "cleaning {input:?}");
+    }
+
+    #[test]
+    fn forbidden_control_characters_are_removed() {
+        check("a\u{0}b\u{1}c\u{8}d\u{B}e\u{C}f\u{1F}g", "abcdefg");
+    }
+
+    #[test]
+    fn tab_line_feed_and_carriage_return_are_kept() {
+        check("a\tb\nc\rd", "a\tb\nc\rd");
+    }
+
+    #[test]
+    fn non_characters_at_the_end_of_the_bmp_are_removed() {
+        check("x\u{FFFE}y\u{FFFF}z", "xyz");
+        check("\u{FFFD}", "\u{FFFD}");
+    }
+
+    #[test]
+    fn ordinary_text_in_any_script_is_kept() {
+        check(
+            "Énergie — الرياض 𝄞 \u{E000} \u{7F}",
+            "Énergie — الرياض 𝄞 \u{E000} \u{7F}",
+        );
+    }
+
+    #[test]
+    fn clean_text_is_not_copied() {
+        assert!(matches!(clean("plain"), Cow::Borrowed(_)));
+    }
+}
