@@ -1,5 +1,151 @@
-//! The SQLite store of releases, their history and digest runs.
+//! The SQLite store of releases and their history.
 //!
-//! It will hold every published release with the hash of its source file, each
-//! change as a history entry, and the record of every digest run, so that the
-//! daemon can recover exactly where it stopped after a crash.
+//! It holds every release with its latest version's source (file name, hash,
+//! archive copy), the times feeds show, its state (embargoed, visible,
+//! retracted) and one history entry per version and retraction. The daemon
+//! decides everything about files and time; the store keeps what it is given
+//! and answers the daemon's questions:
+//!
+//! - ingesting: [`Store::release_by_hash`] (were these bytes seen?),
+//!   [`Store::resolve_id`] (which release does this file update?),
+//!   [`Store::store`] (one transaction per version, or per batch with
+//!   [`Store::batch`]);
+//! - rendering: [`Store::latest`] and [`Store::last_change`] per [`Scope`],
+//!   [`Store::for_each_visible`] for pages, [`Store::next_embargo`] for the
+//!   scheduler.
+//!
+//! Every change is one transaction: a crash leaves the old state or the new,
+//! never half. Feed queries are index ranges, never table scans, and nothing
+//! loads all releases at once, so costs stay flat as the store grows.
+
+mod category;
+mod codec;
+mod error;
+mod schema;
+mod store;
+
+use std::fmt;
+
+use chrono::{DateTime, Utc};
+use pressroom_core::{Release, ReleaseId};
+
+pub use category::category_slug;
+pub use error::StoreError;
+pub use schema::SCHEMA_VERSION;
+pub use store::Store;
+
+/// A release as stored: its latest version and what the store knows of it.
+///
+/// Times are kept to the microsecond.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredRelease {
+    /// The latest version, exactly as it was stored.
+    pub release: Release,
+    /// The permanent feed id, set at the first ingest, never changed by updates.
+    pub tag_id: String,
+    /// The file's path relative to the inbox, as dropped (`energie/communique.txt`).
+    pub source_name: String,
+    /// Hex SHA-256 of the latest version's file.
+    pub source_hash: String,
+    /// Where the latest version's original lies, relative to the archive folder.
+    pub archive_path: String,
+    pub first_ingested: DateTime<Utc>,
+    /// The time of the last version (`first_ingested` until updated).
+    pub updated: DateTime<Utc>,
+    /// The time feeds show and sort by (computed by the daemon).
+    pub published: DateTime<Utc>,
+    /// Embargo: the release is in no output before this instant.
+    pub visible_from: DateTime<Utc>,
+    pub retracted: Option<DateTime<Utc>>,
+    /// 1 for the first version, + 1 per update.
+    pub revision: u32,
+}
+
+impl StoredRelease {
+    /// Whether the release is in the outputs at `now`.
+    pub fn is_visible(&self, now: DateTime<Utc>) -> bool {
+        self.retracted.is_none() && self.visible_from <= now
+    }
+}
+
+/// One version of a release to store: its first ingest or an update.
+#[derive(Debug, Clone)]
+pub struct NewVersion {
+    pub release: Release,
+    /// Used only when the id is new; an update keeps the stored one.
+    pub tag_id: String,
+    pub source_name: String,
+    pub source_hash: String,
+    pub archive_path: String,
+    /// The ingest time of this version.
+    pub at: DateTime<Utc>,
+    pub published: DateTime<Utc>,
+    pub visible_from: DateTime<Utc>,
+}
+
+/// What [`Store::store`] did with a version.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Stored {
+    /// A new release.
+    Published,
+    /// A new version of a stored release, now at `revision`.
+    Updated { revision: u32 },
+    /// The stored latest version has the same bytes: nothing was written.
+    Unchanged,
+}
+
+/// A set of releases that has its own feed.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Scope {
+    All,
+    /// A language tag as stored (`fr`, `en-GB`).
+    Language(String),
+    /// A category *slug* (see [`category_slug`]).
+    Category(String),
+}
+
+impl fmt::Display for Scope {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::All => f.write_str("all releases"),
+            Self::Language(tag) => write!(f, "language '{tag}'"),
+            Self::Category(slug) => write!(f, "category '{slug}'"),
+        }
+    }
+}
+
+/// One event in a release's life, oldest first in [`Store::history`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HistoryEntry {
+    /// The version this entry made current (a retraction keeps the revision
+    /// it withdrew).
+    pub revision: u32,
+    pub at: DateTime<Utc>,
+    pub kind: HistoryKind,
+    pub source_hash: String,
+    pub archive_path: String,
+    pub title: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum HistoryKind {
+    /// The first version.
+    Published,
+    /// A later version (also the one that publishes a retracted release again).
+    Updated,
+    Retracted,
+}
+
+/// A light row for `pressroom list`: what a person needs to pick a release.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListEntry {
+    pub id: ReleaseId,
+    pub title: String,
+    /// The language tag (`fr`).
+    pub lang: String,
+    pub published: DateTime<Utc>,
+    pub updated: DateTime<Utc>,
+    pub visible_from: DateTime<Utc>,
+    pub retracted: bool,
+    pub revision: u32,
+}

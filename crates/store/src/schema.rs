@@ -1,0 +1,159 @@
+//! The database schema, its migrations and the connection settings.
+//!
+//! The schema's version is SQLite's `PRAGMA user_version`: migration `n`
+//! (counting from 1) takes a store from version `n - 1` to `n`, and all
+//! pending migrations run in one transaction, so a store is always at one
+//! known version. A store newer than this build is refused, never touched.
+//!
+//! Every query a feed needs is one index range (see the `plans` test in
+//! `store.rs`): releases are never scanned to render a feed. Category rows
+//! carry copies of their release's times and state for that reason; the
+//! store keeps the copies equal in the same transaction as the release.
+
+use std::time::Duration;
+
+use rusqlite::{Connection, TransactionBehavior};
+
+use crate::StoreError;
+
+/// The schema version this build writes and reads.
+pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;
+
+/// How long a connection waits for another process's write (the daemon and a
+/// `pressroom retract` run at the same time) before giving up.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Times are Unix microseconds. `changed` is the latest of `updated`,
+/// `visible_from` and `retracted`: when the release last changed what
+/// subscribers see. `repeated` marks a category whose slug the release
+/// already has at an earlier position (`Énergie` and `energie`), so that a
+/// category feed lists each release once.
+const MIGRATIONS: &[&str] = &[r"
+CREATE TABLE releases (
+    pk INTEGER PRIMARY KEY,
+    id TEXT NOT NULL UNIQUE,
+    tag_id TEXT NOT NULL,
+    source_name TEXT NOT NULL,
+    source_hash TEXT NOT NULL,
+    archive_path TEXT NOT NULL,
+    first_ingested INTEGER NOT NULL,
+    updated INTEGER NOT NULL,
+    published INTEGER NOT NULL,
+    visible_from INTEGER NOT NULL,
+    retracted INTEGER,
+    changed INTEGER NOT NULL,
+    revision INTEGER NOT NULL,
+    slug TEXT NOT NULL,
+    title TEXT NOT NULL,
+    lang TEXT NOT NULL,
+    date_kind TEXT CHECK (date_kind IN ('day', 'local', 'exact')),
+    date TEXT,
+    place TEXT,
+    summary TEXT NOT NULL,
+    paragraphs TEXT NOT NULL,
+    body_html TEXT NOT NULL,
+    author TEXT,
+    embargo TEXT,
+    format TEXT NOT NULL
+) STRICT;
+CREATE INDEX releases_feed ON releases (published) WHERE retracted IS NULL;
+CREATE INDEX releases_language_feed ON releases (lang, published) WHERE retracted IS NULL;
+CREATE INDEX releases_changes ON releases (changed, visible_from, retracted);
+CREATE INDEX releases_language_changes ON releases (lang, changed, visible_from, retracted);
+CREATE INDEX releases_embargoes ON releases (visible_from) WHERE retracted IS NULL;
+
+CREATE TABLE categories (
+    release INTEGER NOT NULL REFERENCES releases (pk),
+    position INTEGER NOT NULL,
+    name TEXT NOT NULL,
+    slug TEXT NOT NULL,
+    repeated INTEGER NOT NULL,
+    published INTEGER NOT NULL,
+    visible_from INTEGER NOT NULL,
+    retracted INTEGER,
+    changed INTEGER NOT NULL,
+    PRIMARY KEY (release, position)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX categories_feed ON categories (slug, published, release, visible_from)
+    WHERE retracted IS NULL AND repeated = 0;
+CREATE INDEX categories_changes ON categories (slug, changed, visible_from, retracted);
+CREATE INDEX categories_names ON categories (slug, name);
+
+CREATE TABLE history (
+    seq INTEGER PRIMARY KEY,
+    release INTEGER NOT NULL REFERENCES releases (pk),
+    revision INTEGER NOT NULL,
+    at INTEGER NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('published', 'updated', 'retracted')),
+    source_hash TEXT NOT NULL,
+    archive_path TEXT NOT NULL,
+    title TEXT NOT NULL
+) STRICT;
+CREATE INDEX history_release ON history (release);
+CREATE INDEX history_source_hash ON history (source_hash);
+"];
+
+/// Settings for a database file: write-ahead logging (readers never block
+/// the writer), a full sync at each commit (a committed ingest survives a
+/// power cut), a busy timeout and foreign keys.
+pub(crate) fn configure_file(conn: &Connection) -> rusqlite::Result<()> {
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    // A file system without shared memory keeps its rollback journal; the
+    // store is as safe, only less concurrent, so this is not an error.
+    let _mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0))?;
+    configure(conn)
+}
+
+/// Settings shared by files and in-memory stores.
+pub(crate) fn configure(conn: &Connection) -> rusqlite::Result<()> {
+    conn.execute_batch("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;")?;
+    conn.set_prepared_statement_cache_capacity(64);
+    Ok(())
+}
+
+/// Brings the schema to [`SCHEMA_VERSION`], or refuses a newer store.
+pub(crate) fn migrate(conn: &mut Connection, path: &str) -> Result<(), StoreError> {
+    let open_error = |source| StoreError::Open {
+        path: path.to_owned(),
+        source,
+    };
+    let current = user_version(conn).map_err(open_error)?;
+    check_not_newer(current, path)?;
+    if current == i64::from(SCHEMA_VERSION) {
+        return Ok(());
+    }
+    let migrate_error = |source| StoreError::Migrate {
+        path: path.to_owned(),
+        version: SCHEMA_VERSION,
+        source,
+    };
+    // Another process may be migrating the same file: take the write lock,
+    // then look again.
+    let tx = conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(migrate_error)?;
+    let current = user_version(&tx).map_err(migrate_error)?;
+    check_not_newer(current, path)?;
+    let done = usize::try_from(current).unwrap_or(0);
+    for migration in &MIGRATIONS[done..] {
+        tx.execute_batch(migration).map_err(migrate_error)?;
+    }
+    tx.pragma_update(None, "user_version", SCHEMA_VERSION)
+        .map_err(migrate_error)?;
+    tx.commit().map_err(migrate_error)
+}
+
+fn user_version(conn: &Connection) -> rusqlite::Result<i64> {
+    conn.pragma_query_value(None, "user_version", |row| row.get(0))
+}
+
+fn check_not_newer(found: i64, path: &str) -> Result<(), StoreError> {
+    if found > i64::from(SCHEMA_VERSION) {
+        return Err(StoreError::NewerSchema {
+            path: path.to_owned(),
+            found,
+            known: SCHEMA_VERSION,
+        });
+    }
+    Ok(())
+}

@@ -1,0 +1,876 @@
+//! [`Store`]: the connection and every query and change.
+//!
+//! Changes run in one transaction each (`BEGIN IMMEDIATE`, so a writer never
+//! fails half-way on a lock upgrade), or in a savepoint inside a caller's
+//! [`Store::batch`]. Queries are prepared once per connection and cached.
+//! Rows are decoded one at a time, so that even a walk over every release
+//! holds one release in memory.
+
+use std::panic::{self, AssertUnwindSafe};
+use std::path::Path;
+
+use chrono::{DateTime, Utc};
+use pressroom_core::ReleaseId;
+use rusqlite::{Connection, OptionalExtension as _, Params, ToSql};
+
+use crate::codec::{
+    RawRelease, Unreadable, decode_kind, encode_date, encode_instant, encode_kind,
+    encode_paragraphs, micros, release_columns, time,
+};
+use crate::{
+    HistoryEntry, HistoryKind, ListEntry, NewVersion, Scope, StoreError, Stored, StoredRelease,
+    category_slug, schema,
+};
+
+/// The store: one SQLite connection to one database file.
+///
+/// Several processes may open the same file (the daemon and a `pressroom
+/// retract`); SQLite serialises their writes.
+pub struct Store {
+    conn: Connection,
+    /// The database file as errors name it.
+    path: String,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").field("path", &self.path).finish()
+    }
+}
+
+// Feed queries. Each walks one index from its newest end and stops after
+// `limit` rows (see the `plans` test); `+` before a column keeps SQLite from
+// choosing the embargo index for the `visible_from` bound instead.
+const LATEST_ALL: &str = concat!(
+    "SELECT ",
+    release_columns!(),
+    " FROM releases r WHERE r.retracted IS NULL AND +r.visible_from <= ?1
+     ORDER BY r.published DESC, r.pk DESC LIMIT ?2"
+);
+const LATEST_LANGUAGE: &str = concat!(
+    "SELECT ",
+    release_columns!(),
+    " FROM releases r WHERE r.lang = ?3 AND r.retracted IS NULL AND +r.visible_from <= ?1
+     ORDER BY r.published DESC, r.pk DESC LIMIT ?2"
+);
+const LATEST_CATEGORY: &str = concat!(
+    "SELECT ",
+    release_columns!(),
+    " FROM categories c JOIN releases r ON r.pk = c.release
+     WHERE c.slug = ?3 AND c.retracted IS NULL AND c.repeated = 0 AND c.visible_from <= ?1
+     ORDER BY c.published DESC, c.release DESC LIMIT ?2"
+);
+
+// The latest change among releases that were shown: visible now, or
+// retracted after they became visible.
+const LAST_CHANGE_ALL: &str = "SELECT changed FROM releases
+     WHERE visible_from <= ?1 AND (retracted IS NULL OR visible_from <= retracted)
+     ORDER BY changed DESC LIMIT 1";
+const LAST_CHANGE_LANGUAGE: &str = "SELECT changed FROM releases
+     WHERE lang = ?2 AND visible_from <= ?1 AND (retracted IS NULL OR visible_from <= retracted)
+     ORDER BY changed DESC LIMIT 1";
+const LAST_CHANGE_CATEGORY: &str = "SELECT changed FROM categories
+     WHERE slug = ?2 AND visible_from <= ?1 AND (retracted IS NULL OR visible_from <= retracted)
+     ORDER BY changed DESC LIMIT 1";
+
+const VISIBLE: &str = concat!(
+    "SELECT ",
+    release_columns!(),
+    " FROM releases r WHERE r.retracted IS NULL AND +r.visible_from <= ?1
+     ORDER BY r.published DESC, r.pk DESC"
+);
+const BECAME_VISIBLE: &str = concat!(
+    "SELECT ",
+    release_columns!(),
+    " FROM releases r WHERE r.retracted IS NULL AND r.visible_from > ?1 AND r.visible_from <= ?2
+     ORDER BY r.visible_from"
+);
+const NEXT_EMBARGO: &str =
+    "SELECT MIN(visible_from) FROM releases WHERE retracted IS NULL AND visible_from > ?1";
+const BY_ID: &str = concat!(
+    "SELECT ",
+    release_columns!(),
+    " FROM releases r WHERE r.id = ?1"
+);
+// The release whose latest version has these bytes, else the one whose
+// most recent earlier version had them.
+const BY_HASH: &str = concat!(
+    "SELECT ",
+    release_columns!(),
+    " FROM releases r WHERE r.pk = COALESCE(
+         (SELECT h.release FROM history h JOIN releases x ON x.pk = h.release
+          WHERE h.source_hash = ?1 AND x.source_hash = ?1 LIMIT 1),
+         (SELECT h.release FROM history h WHERE h.source_hash = ?1 ORDER BY h.seq DESC LIMIT 1))"
+);
+const CATEGORIES_OF: &str = "SELECT name FROM categories WHERE release = ?1 ORDER BY position";
+// One step of a walk over distinct values along an index: the next one after ?1.
+const NEXT_LANGUAGE: &str = "SELECT lang FROM releases WHERE lang > ?1 ORDER BY lang LIMIT 1";
+const NEXT_CATEGORY: &str =
+    "SELECT slug, name FROM categories WHERE slug > ?1 ORDER BY slug, name LIMIT 1";
+const LIST: &str = "SELECT id, title, lang, published, updated, visible_from,
+     retracted IS NOT NULL, revision FROM releases ORDER BY published DESC, pk DESC";
+const HISTORY: &str = "SELECT revision, at, kind, source_hash, archive_path, title FROM history
+     WHERE release = (SELECT pk FROM releases WHERE id = ?1) ORDER BY seq";
+
+const INSERT_RELEASE: &str = "INSERT INTO releases (id, tag_id, first_ingested, retracted,
+     revision, source_name, source_hash, archive_path, updated, published, visible_from,
+     changed, slug, title, lang, date_kind, date, place, summary, paragraphs, body_html, author,
+     embargo, format)
+     VALUES (:id, :tag_id, :at, NULL, 1, :source_name, :source_hash, :archive_path, :at,
+     :published, :visible_from, :changed, :slug, :title, :lang, :date_kind, :date, :place,
+     :summary, :paragraphs, :body_html, :author, :embargo, :format)";
+const UPDATE_RELEASE: &str = "UPDATE releases SET retracted = NULL, revision = :revision,
+     source_name = :source_name, source_hash = :source_hash, archive_path = :archive_path,
+     updated = :at, published = :published, visible_from = :visible_from, changed = :changed,
+     slug = :slug, title = :title, lang = :lang, date_kind = :date_kind, date = :date,
+     place = :place, summary = :summary, paragraphs = :paragraphs, body_html = :body_html,
+     author = :author, embargo = :embargo, format = :format
+     WHERE pk = :pk";
+const INSERT_CATEGORY: &str = "INSERT INTO categories (release, position, name, slug, repeated,
+     published, visible_from, retracted, changed) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, NULL, ?8)";
+const INSERT_HISTORY: &str = "INSERT INTO history (release, revision, at, kind, source_hash,
+     archive_path, title) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
+
+impl Store {
+    /// Opens the store in `path`, creating the file and its schema if needed
+    /// and upgrading an older schema. The folder must exist.
+    pub fn open(path: &Path) -> Result<Store, StoreError> {
+        let name = path.display().to_string();
+        let open_error = |source| StoreError::Open {
+            path: name.clone(),
+            source,
+        };
+        let mut conn = Connection::open(path).map_err(open_error)?;
+        schema::configure_file(&conn).map_err(open_error)?;
+        schema::migrate(&mut conn, &name)?;
+        Ok(Store { conn, path: name })
+    }
+
+    /// A store that lives as long as the value, for tests and dry runs.
+    pub fn open_in_memory() -> Result<Store, StoreError> {
+        let name = ":memory:".to_owned();
+        let open_error = |source| StoreError::Open {
+            path: name.clone(),
+            source,
+        };
+        let mut conn = Connection::open_in_memory().map_err(open_error)?;
+        schema::configure(&conn).map_err(open_error)?;
+        schema::migrate(&mut conn, &name)?;
+        Ok(Store { conn, path: name })
+    }
+
+    /// The release stored under `id`, in any state.
+    pub fn release(&self, id: &ReleaseId) -> Result<Option<StoredRelease>, StoreError> {
+        self.first(BY_ID, [id.as_str()], || format!("release '{id}'"))
+    }
+
+    /// Any release (retracted or not) whose latest or any earlier version had
+    /// exactly these bytes; the one whose latest version has them first.
+    pub fn release_by_hash(&self, source_hash: &str) -> Result<Option<StoredRelease>, StoreError> {
+        self.first(BY_HASH, [source_hash], || {
+            format!("the release with hash '{source_hash}'")
+        })
+    }
+
+    /// The id a new version should be stored under.
+    ///
+    /// With `explicit` (the editor gave the id in front matter), `id` itself.
+    /// Otherwise `id` is the slug: the first of `id`, `id-2`, `id-3`… that is
+    /// either free (a new release) or taken by a release stored from this
+    /// same `source_name` (an update of it). Two different files with the
+    /// same title and date thus become `id` and `id-2`, and each updates its
+    /// own. Ids are never freed (retracted releases keep theirs), so a
+    /// file's release always comes before the first free id.
+    pub fn resolve_id(
+        &self,
+        id: &ReleaseId,
+        explicit: bool,
+        source_name: &str,
+    ) -> Result<ReleaseId, StoreError> {
+        if explicit {
+            return Ok(id.clone());
+        }
+        let mut candidate = id.clone();
+        let mut suffix = 1u64;
+        loop {
+            let stored_source: Option<String> = self
+                .conn
+                .prepare_cached("SELECT source_name FROM releases WHERE id = ?1")
+                .and_then(|mut stmt| {
+                    stmt.query_row([candidate.as_str()], |row| row.get(0))
+                        .optional()
+                })
+                .map_err(self.read_error(|| format!("release '{candidate}'")))?;
+            match stored_source {
+                None => return Ok(candidate),
+                Some(stored) if stored == source_name => return Ok(candidate),
+                Some(_) => {
+                    suffix += 1;
+                    candidate = ReleaseId::parse(&format!("{id}-{suffix}"))
+                        .map_err(|_| StoreError::NoFreeId { id: id.to_string() })?;
+                }
+            }
+        }
+    }
+
+    /// Stores a version in one transaction (a savepoint inside a
+    /// [`Store::batch`]): a new release, or an update of the release with the
+    /// same id.
+    ///
+    /// An update keeps `tag_id` and `first_ingested`, sets `updated` to
+    /// `version.at`, adds one to the revision and records a history entry; a
+    /// retracted release that gets a new version is published again. When
+    /// the stored latest version has the same `source_hash`, nothing is
+    /// written and the result is [`Stored::Unchanged`].
+    pub fn store(&mut self, version: NewVersion) -> Result<Stored, StoreError> {
+        let id = version.release.id.to_string();
+        self.in_transaction(
+            || format!("release '{id}'"),
+            |store| store.write_version(&version),
+        )
+    }
+
+    /// Withdraws a release: sets `retracted` to `at` and records a history
+    /// entry, in one transaction. Returns the release as it was before, or
+    /// `None` when no release has this id. Retracting a retracted release
+    /// changes nothing and returns it.
+    pub fn retract(
+        &mut self,
+        id: &ReleaseId,
+        at: DateTime<Utc>,
+    ) -> Result<Option<StoredRelease>, StoreError> {
+        self.in_transaction(
+            || format!("the retraction of release '{id}'"),
+            |store| store.write_retraction(id, at),
+        )
+    }
+
+    /// Runs `f` in one transaction: everything it stores or retracts is
+    /// committed together when it returns `Ok`, and nothing when it returns
+    /// `Err` or panics. A backlog of files then costs one commit (one sync
+    /// to disk) instead of one per file. Inside, each [`Store::store`] and
+    /// [`Store::retract`] is a savepoint: a failed one leaves the others.
+    pub fn batch<T, E>(&mut self, f: impl FnOnce(&mut Store) -> Result<T, E>) -> Result<T, E>
+    where
+        E: From<StoreError>,
+    {
+        self.in_transaction(|| "a batch of changes".to_owned(), f)
+    }
+
+    /// The newest releases of `scope` visible at `now` (not retracted,
+    /// `visible_from <= now`), newest `published` first, at most `limit`.
+    pub fn latest(
+        &self,
+        scope: &Scope,
+        now: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<StoredRelease>, StoreError> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let what = || format!("the latest releases of {scope}");
+        let mut releases = Vec::new();
+        let mut push = |stored: StoredRelease| -> Result<(), StoreError> {
+            releases.push(stored);
+            Ok(())
+        };
+        let now = micros(now);
+        match scope {
+            Scope::All => self.each(LATEST_ALL, (now, limit), what, &mut push)?,
+            Scope::Language(tag) => {
+                self.each(LATEST_LANGUAGE, (now, limit, tag), what, &mut push)?;
+            }
+            Scope::Category(slug) => {
+                self.each(LATEST_CATEGORY, (now, limit, slug), what, &mut push)?;
+            }
+        }
+        Ok(releases)
+    }
+
+    /// When the releases of `scope` last changed what subscribers see: the
+    /// latest `updated`, embargo lift or retraction among releases visible at
+    /// `now` or retracted after they became visible. `None` when the scope
+    /// never showed a release. Feeds use it as their own updated time.
+    ///
+    /// An embargo lifting counts as a change (the release appears then), so
+    /// this is never earlier than the `visible_from` of a visible release.
+    pub fn last_change(
+        &self,
+        scope: &Scope,
+        now: DateTime<Utc>,
+    ) -> Result<Option<DateTime<Utc>>, StoreError> {
+        let now = micros(now);
+        let read = |mut stmt: rusqlite::CachedStatement<'_>, params: &[&dyn ToSql]| {
+            stmt.query_row(params, |row| row.get::<_, i64>(0))
+                .optional()
+        };
+        let changed = match scope {
+            Scope::All => self
+                .conn
+                .prepare_cached(LAST_CHANGE_ALL)
+                .and_then(|stmt| read(stmt, &[&now])),
+            Scope::Language(tag) => self
+                .conn
+                .prepare_cached(LAST_CHANGE_LANGUAGE)
+                .and_then(|stmt| read(stmt, &[&now, tag])),
+            Scope::Category(slug) => self
+                .conn
+                .prepare_cached(LAST_CHANGE_CATEGORY)
+                .and_then(|stmt| read(stmt, &[&now, slug])),
+        }
+        .map_err(self.read_error(|| format!("the last change of {scope}")))?;
+        changed
+            .map(|micros| {
+                time(micros).map_err(|source| StoreError::Corrupt {
+                    path: self.path.clone(),
+                    id: format!("(the newest of {scope})"),
+                    column: "changed",
+                    source,
+                })
+            })
+            .transpose()
+    }
+
+    /// The language tags that have at least one release, in any state, sorted.
+    pub fn languages(&self) -> Result<Vec<String>, StoreError> {
+        self.distinct(NEXT_LANGUAGE, "the languages", |row| row.get(0))
+    }
+
+    /// `(name, slug)` of every category that has at least one release, in any
+    /// state, sorted by slug. Names that share a slug (`Énergie`, `energie`)
+    /// are one category, named by the first of them in code point order, so
+    /// that the name does not depend on the order releases arrived in.
+    pub fn categories(&self) -> Result<Vec<(String, String)>, StoreError> {
+        let pairs = self.distinct(NEXT_CATEGORY, "the categories", |row| {
+            Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?))
+        })?;
+        Ok(pairs.into_iter().map(|(slug, name)| (name, slug)).collect())
+    }
+
+    /// Calls `f` for every release visible at `now`, newest first, one at a
+    /// time (for page rebuilds). Stops at the first error `f` returns.
+    pub fn for_each_visible(
+        &self,
+        now: DateTime<Utc>,
+        mut f: impl FnMut(StoredRelease) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        self.each(
+            VISIBLE,
+            [micros(now)],
+            || "the visible releases".to_owned(),
+            &mut f,
+        )
+    }
+
+    /// The releases not retracted whose `visible_from` is in `(since, now]`:
+    /// those an embargo lifting (or an ingest) made visible since `since`,
+    /// in the order they became visible.
+    pub fn became_visible(
+        &self,
+        since: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<StoredRelease>, StoreError> {
+        let mut releases = Vec::new();
+        self.each(
+            BECAME_VISIBLE,
+            [micros(since), micros(now)],
+            || "the releases that became visible".to_owned(),
+            &mut |stored| {
+                releases.push(stored);
+                Ok(())
+            },
+        )?;
+        Ok(releases)
+    }
+
+    /// Every release in any state, newest `published` first, as light rows
+    /// (for `pressroom list`).
+    pub fn list(&self) -> Result<Vec<ListEntry>, StoreError> {
+        let read = self.read_error(|| "the list of releases".to_owned());
+        let mut stmt = self.conn.prepare_cached(LIST).map_err(&read)?;
+        let mut rows = stmt.query([]).map_err(&read)?;
+        let mut entries = Vec::new();
+        while let Some(row) = rows.next().map_err(&read)? {
+            let id: String = row.get(0).map_err(&read)?;
+            let corrupt = |column: &'static str| {
+                let id = id.clone();
+                move |source| StoreError::Corrupt {
+                    path: self.path.clone(),
+                    id,
+                    column,
+                    source,
+                }
+            };
+            entries.push(ListEntry {
+                id: ReleaseId::parse(&id).map_err(|e| corrupt("id")(e.into()))?,
+                title: row.get(1).map_err(&read)?,
+                lang: row.get(2).map_err(&read)?,
+                published: time(row.get(3).map_err(&read)?).map_err(corrupt("published"))?,
+                updated: time(row.get(4).map_err(&read)?).map_err(corrupt("updated"))?,
+                visible_from: time(row.get(5).map_err(&read)?).map_err(corrupt("visible_from"))?,
+                retracted: row.get(6).map_err(&read)?,
+                revision: row.get(7).map_err(&read)?,
+            });
+        }
+        Ok(entries)
+    }
+
+    /// The life of a release, oldest first: its versions and retractions.
+    /// Empty when no release has this id.
+    pub fn history(&self, id: &ReleaseId) -> Result<Vec<HistoryEntry>, StoreError> {
+        let read = self.read_error(|| format!("the history of release '{id}'"));
+        let mut stmt = self.conn.prepare_cached(HISTORY).map_err(&read)?;
+        let mut rows = stmt.query([id.as_str()]).map_err(&read)?;
+        let mut entries = Vec::new();
+        while let Some(row) = rows.next().map_err(&read)? {
+            let corrupt = |column: &'static str| {
+                move |source| StoreError::Corrupt {
+                    path: self.path.clone(),
+                    id: id.to_string(),
+                    column,
+                    source,
+                }
+            };
+            entries.push(HistoryEntry {
+                revision: row.get(0).map_err(&read)?,
+                at: time(row.get(1).map_err(&read)?).map_err(corrupt("history time"))?,
+                kind: decode_kind(&row.get::<_, String>(2).map_err(&read)?)
+                    .map_err(corrupt("history kind"))?,
+                source_hash: row.get(3).map_err(&read)?,
+                archive_path: row.get(4).map_err(&read)?,
+                title: row.get(5).map_err(&read)?,
+            });
+        }
+        Ok(entries)
+    }
+
+    /// The earliest `visible_from` strictly after `now` among releases not
+    /// retracted: when the next embargo lifts.
+    pub fn next_embargo(&self, now: DateTime<Utc>) -> Result<Option<DateTime<Utc>>, StoreError> {
+        let next: Option<i64> = self
+            .conn
+            .prepare_cached(NEXT_EMBARGO)
+            .and_then(|mut stmt| stmt.query_row([micros(now)], |row| row.get(0)))
+            .map_err(self.read_error(|| "the next embargo".to_owned()))?;
+        next.map(|micros| {
+            time(micros).map_err(|source| StoreError::Corrupt {
+                path: self.path.clone(),
+                id: "(the next embargo)".to_owned(),
+                column: "visible_from",
+                source,
+            })
+        })
+        .transpose()
+    }
+
+    /// The number of releases, in any state.
+    pub fn count(&self) -> Result<u64, StoreError> {
+        let count: i64 = self
+            .conn
+            .prepare_cached("SELECT COUNT(*) FROM releases")
+            .and_then(|mut stmt| stmt.query_row([], |row| row.get(0)))
+            .map_err(self.read_error(|| "the number of releases".to_owned()))?;
+        Ok(u64::try_from(count).unwrap_or(0))
+    }
+
+    fn write_version(&self, version: &NewVersion) -> Result<Stored, StoreError> {
+        let release = &version.release;
+        let id = release.id.as_str();
+        let write = self.write_error(|| format!("release '{id}'"));
+        let stored: Option<(i64, String, u32)> = self
+            .conn
+            .prepare_cached("SELECT pk, source_hash, revision FROM releases WHERE id = ?1")
+            .and_then(|mut stmt| {
+                stmt.query_row([id], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))
+                    .optional()
+            })
+            .map_err(&write)?;
+        if let Some((_, hash, _)) = &stored
+            && *hash == version.source_hash
+        {
+            return Ok(Stored::Unchanged);
+        }
+
+        let at = micros(version.at);
+        let published = micros(version.published);
+        let visible_from = micros(version.visible_from);
+        let changed = at.max(visible_from);
+        let (date_kind, date) = release.date.as_ref().map(encode_date).unzip();
+        let paragraphs = encode_paragraphs(&release.paragraphs);
+        let embargo = release.embargo.as_ref().map(encode_instant);
+        let format = release.format.name();
+        let lang = release.lang.as_str();
+        let columns: [(&str, &dyn ToSql); 19] = [
+            (":source_name", &version.source_name),
+            (":source_hash", &version.source_hash),
+            (":archive_path", &version.archive_path),
+            (":at", &at),
+            (":published", &published),
+            (":visible_from", &visible_from),
+            (":changed", &changed),
+            (":slug", &release.slug),
+            (":title", &release.title),
+            (":lang", &lang),
+            (":date_kind", &date_kind),
+            (":date", &date),
+            (":place", &release.place),
+            (":summary", &release.summary),
+            (":paragraphs", &paragraphs),
+            (":body_html", &release.body_html),
+            (":author", &release.author),
+            (":embargo", &embargo),
+            (":format", &format),
+        ];
+        let (pk, revision, kind, outcome) = match stored {
+            None => {
+                let mut params = columns.to_vec();
+                params.extend([(":id", &id as &dyn ToSql), (":tag_id", &version.tag_id)]);
+                self.conn
+                    .prepare_cached(INSERT_RELEASE)
+                    .and_then(|mut stmt| stmt.execute(params.as_slice()))
+                    .map_err(&write)?;
+                let pk = self.conn.last_insert_rowid();
+                (pk, 1, HistoryKind::Published, Stored::Published)
+            }
+            Some((pk, _, revision)) => {
+                let revision = revision + 1;
+                let mut params = columns.to_vec();
+                params.extend([(":pk", &pk as &dyn ToSql), (":revision", &revision)]);
+                self.conn
+                    .prepare_cached(UPDATE_RELEASE)
+                    .and_then(|mut stmt| stmt.execute(params.as_slice()))
+                    .map_err(&write)?;
+                self.conn
+                    .prepare_cached("DELETE FROM categories WHERE release = ?1")
+                    .and_then(|mut stmt| stmt.execute([pk]))
+                    .map_err(&write)?;
+                (
+                    pk,
+                    revision,
+                    HistoryKind::Updated,
+                    Stored::Updated { revision },
+                )
+            }
+        };
+
+        let mut insert_category = self.conn.prepare_cached(INSERT_CATEGORY).map_err(&write)?;
+        let mut slugs = Vec::with_capacity(release.categories.len());
+        for (position, name) in release.categories.iter().enumerate() {
+            let slug = category_slug(name);
+            let repeated = slugs.contains(&slug);
+            insert_category
+                .execute(rusqlite::params![
+                    pk,
+                    i64::try_from(position).unwrap_or(i64::MAX),
+                    name,
+                    slug,
+                    repeated,
+                    published,
+                    visible_from,
+                    changed,
+                ])
+                .map_err(&write)?;
+            slugs.push(slug);
+        }
+        // Written last: its failure must undo the release and categories above.
+        self.conn
+            .prepare_cached(INSERT_HISTORY)
+            .and_then(|mut stmt| {
+                stmt.execute(rusqlite::params![
+                    pk,
+                    revision,
+                    at,
+                    encode_kind(kind),
+                    version.source_hash,
+                    version.archive_path,
+                    release.title,
+                ])
+            })
+            .map_err(&write)?;
+        Ok(outcome)
+    }
+
+    fn write_retraction(
+        &self,
+        id: &ReleaseId,
+        at: DateTime<Utc>,
+    ) -> Result<Option<StoredRelease>, StoreError> {
+        let Some(current) = self.release(id)? else {
+            return Ok(None);
+        };
+        if current.retracted.is_some() {
+            return Ok(Some(current));
+        }
+        let write = self.write_error(|| format!("the retraction of release '{id}'"));
+        let retracted = micros(at);
+        let changed = micros(current.updated)
+            .max(micros(current.visible_from))
+            .max(retracted);
+        let pk: i64 = self
+            .conn
+            .prepare_cached(
+                "UPDATE releases SET retracted = ?2, changed = ?3 WHERE id = ?1 RETURNING pk",
+            )
+            .and_then(|mut stmt| {
+                stmt.query_row(rusqlite::params![id.as_str(), retracted, changed], |row| {
+                    row.get(0)
+                })
+            })
+            .map_err(&write)?;
+        self.conn
+            .prepare_cached("UPDATE categories SET retracted = ?2, changed = ?3 WHERE release = ?1")
+            .and_then(|mut stmt| stmt.execute(rusqlite::params![pk, retracted, changed]))
+            .map_err(&write)?;
+        self.conn
+            .prepare_cached(INSERT_HISTORY)
+            .and_then(|mut stmt| {
+                stmt.execute(rusqlite::params![
+                    pk,
+                    current.revision,
+                    retracted,
+                    encode_kind(HistoryKind::Retracted),
+                    current.source_hash,
+                    current.archive_path,
+                    current.release.title,
+                ])
+            })
+            .map_err(&write)?;
+        Ok(Some(current))
+    }
+
+    /// Runs `f` in a transaction, or in a savepoint when one is already open
+    /// (a change inside a batch). Commits on `Ok`; rolls back on `Err` and on
+    /// a panic, which then continues.
+    fn in_transaction<T, E>(
+        &mut self,
+        what: impl Fn() -> String,
+        f: impl FnOnce(&mut Store) -> Result<T, E>,
+    ) -> Result<T, E>
+    where
+        E: From<StoreError>,
+    {
+        let (begin, commit, rollback) = if self.conn.is_autocommit() {
+            ("BEGIN IMMEDIATE", "COMMIT", "ROLLBACK")
+        } else {
+            (
+                "SAVEPOINT change",
+                "RELEASE change",
+                "ROLLBACK TO change; RELEASE change",
+            )
+        };
+        self.conn
+            .execute_batch(begin)
+            .map_err(self.write_error(&what))?;
+        let outcome = panic::catch_unwind(AssertUnwindSafe(|| f(self)));
+        let error = match outcome {
+            Ok(Ok(value)) => match self.conn.execute_batch(commit) {
+                Ok(()) => return Ok(value),
+                Err(source) => E::from(self.write_error(&what)(source)),
+            },
+            Ok(Err(error)) => error,
+            Err(panic) => {
+                self.undo(rollback);
+                panic::resume_unwind(panic);
+            }
+        };
+        self.undo(rollback);
+        Err(error)
+    }
+
+    fn undo(&self, rollback: &str) {
+        // SQLite may already have rolled the transaction back (a full disk);
+        // there is then nothing to undo and the error says so, harmlessly.
+        let _ = self.conn.execute_batch(rollback);
+    }
+
+    /// The first release a query returns.
+    fn first(
+        &self,
+        sql: &str,
+        params: impl Params,
+        what: impl Fn() -> String,
+    ) -> Result<Option<StoredRelease>, StoreError> {
+        let mut first = None;
+        self.each(sql, params, what, &mut |stored| {
+            first.get_or_insert(stored);
+            Ok(())
+        })?;
+        Ok(first)
+    }
+
+    /// Decodes the releases a query returns, one at a time.
+    fn each(
+        &self,
+        sql: &str,
+        params: impl Params,
+        what: impl Fn() -> String,
+        f: &mut dyn FnMut(StoredRelease) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        let read = self.read_error(&what);
+        let mut stmt = self.conn.prepare_cached(sql).map_err(&read)?;
+        let mut rows = stmt.query(params).map_err(&read)?;
+        while let Some(row) = rows.next().map_err(&read)? {
+            let raw = RawRelease::from_row(row).map_err(&read)?;
+            let stored = self.complete(raw, &what)?;
+            f(stored)?;
+        }
+        Ok(())
+    }
+
+    /// Adds its categories to a release row and checks its values.
+    fn complete(
+        &self,
+        raw: RawRelease,
+        what: impl Fn() -> String,
+    ) -> Result<StoredRelease, StoreError> {
+        let categories = self
+            .conn
+            .prepare_cached(CATEGORIES_OF)
+            .and_then(|mut stmt| {
+                stmt.query_map([raw.pk], |row| row.get(0))?
+                    .collect::<rusqlite::Result<Vec<String>>>()
+            })
+            .map_err(self.read_error(what))?;
+        let id = raw.id.clone();
+        raw.decode(categories)
+            .map_err(|Unreadable { column, cause }| StoreError::Corrupt {
+                path: self.path.clone(),
+                id,
+                column,
+                source: cause,
+            })
+    }
+
+    /// Walks the distinct values of an index: `sql` returns the first row
+    /// whose key is after `?1`. Costs one index seek per value, however many
+    /// releases share it.
+    fn distinct<T>(
+        &self,
+        sql: &str,
+        what: &str,
+        read_row: impl Fn(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+    ) -> Result<Vec<T>, StoreError>
+    where
+        T: KeyOf,
+    {
+        let read = self.read_error(|| what.to_owned());
+        let mut stmt = self.conn.prepare_cached(sql).map_err(&read)?;
+        let mut values: Vec<T> = Vec::new();
+        loop {
+            let after = values.last().map_or("", |value| value.key());
+            match stmt
+                .query_row([after], &read_row)
+                .optional()
+                .map_err(&read)?
+            {
+                Some(value) => values.push(value),
+                None => return Ok(values),
+            }
+        }
+    }
+
+    fn read_error<'a>(
+        &'a self,
+        what: impl Fn() -> String + 'a,
+    ) -> impl Fn(rusqlite::Error) -> StoreError + 'a {
+        move |source| StoreError::Read {
+            path: self.path.clone(),
+            what: what(),
+            source,
+        }
+    }
+
+    fn write_error<'a>(
+        &'a self,
+        what: impl Fn() -> String + 'a,
+    ) -> impl Fn(rusqlite::Error) -> StoreError + 'a {
+        move |source| StoreError::Write {
+            path: self.path.clone(),
+            what: what(),
+            source,
+        }
+    }
+}
+
+/// The key a walk over distinct values continues after.
+trait KeyOf {
+    fn key(&self) -> &str;
+}
+
+impl KeyOf for String {
+    fn key(&self) -> &str {
+        self
+    }
+}
+
+/// `(slug, name)`: the walk goes by slug.
+impl KeyOf for (String, String) {
+    fn key(&self) -> &str {
+        &self.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The plan SQLite chooses for `sql`, one step per line.
+    fn plan(store: &Store, sql: &str) -> String {
+        let mut stmt = store
+            .conn
+            .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
+            .unwrap();
+        let count = stmt.parameter_count();
+        let params: Vec<i64> = vec![0; count];
+        let steps: Vec<String> = stmt
+            .query_map(rusqlite::params_from_iter(params), |row| row.get(3))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        steps.join("\n")
+    }
+
+    /// Every query that runs per feed, per ingest or per page walks an index:
+    /// no step scans a table, and nothing is sorted in a temporary tree (which
+    /// would read every matching row before returning the first).
+    #[test]
+    fn plans() {
+        let store = Store::open_in_memory().unwrap();
+        let queries = [
+            ("latest all", LATEST_ALL, "releases_feed"),
+            ("latest language", LATEST_LANGUAGE, "releases_language_feed"),
+            ("latest category", LATEST_CATEGORY, "categories_feed"),
+            ("last change all", LAST_CHANGE_ALL, "releases_changes"),
+            (
+                "last change language",
+                LAST_CHANGE_LANGUAGE,
+                "releases_language_changes",
+            ),
+            (
+                "last change category",
+                LAST_CHANGE_CATEGORY,
+                "categories_changes",
+            ),
+            ("visible", VISIBLE, "releases_feed"),
+            ("became visible", BECAME_VISIBLE, "releases_embargoes"),
+            ("next embargo", NEXT_EMBARGO, "releases_embargoes"),
+            ("by id", BY_ID, "id=?"),
+            ("by hash", BY_HASH, "history_source_hash"),
+            ("categories of", CATEGORIES_OF, "PRIMARY KEY"),
+            ("next language", NEXT_LANGUAGE, "lang>?"),
+            ("next category", NEXT_CATEGORY, "categories_names"),
+            ("history", HISTORY, "history_release"),
+        ];
+        for (name, sql, expected) in queries {
+            let plan = plan(&store, sql);
+            println!("{name}:\n{plan}\n");
+            assert!(
+                plan.contains(expected),
+                "{name} should use {expected}:\n{plan}"
+            );
+            for step in plan.lines() {
+                let scans_table = step.starts_with("SCAN") && !step.contains("INDEX");
+                assert!(!scans_table, "{name} scans a table:\n{plan}");
+                assert!(!step.contains("TEMP B-TREE"), "{name} sorts:\n{plan}");
+            }
+        }
+    }
+}
