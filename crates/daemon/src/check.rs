@@ -14,6 +14,7 @@ use pressroom_core::{ParseOptions, Parsed, Rejected, Release, ReleaseDate, parse
 use serde::Serialize;
 
 use crate::cli::CheckArgs;
+use crate::config::Settings;
 use crate::source::{self, ReadError};
 
 /// What checking one file found.
@@ -39,8 +40,19 @@ pub fn check_file(path: &Path, options: &ParseOptions) -> Outcome {
     }
 }
 
-pub fn run(args: &CheckArgs) -> anyhow::Result<ExitCode> {
-    let options = ParseOptions::default();
+/// The parse options of the workspace's config when there is one (the size
+/// limit and default language), else the defaults.
+fn parse_options(config: &Path) -> anyhow::Result<ParseOptions> {
+    let explicit = config != Path::new("pressroom.toml");
+    if config.exists() || explicit {
+        Ok(Settings::load(config)?.parse)
+    } else {
+        Ok(ParseOptions::default())
+    }
+}
+
+pub fn run(args: &CheckArgs, config: &Path) -> anyhow::Result<ExitCode> {
+    let options = parse_options(config)?;
     let mut files = Vec::new();
     for path in &args.paths {
         let found = source::release_files(path)

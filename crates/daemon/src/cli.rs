@@ -10,19 +10,83 @@ use clap::{Args, Parser, Subcommand};
 #[derive(Debug, Parser)]
 #[command(name = "pressroom", version, about, long_about = None, max_term_width = 100)]
 pub struct Cli {
+    /// The workspace's config file. Paths in it are relative to its folder.
+    #[arg(
+        long,
+        global = true,
+        env = "PRESSROOM_CONFIG",
+        default_value = "pressroom.toml",
+        value_name = "PATH"
+    )]
+    pub config: PathBuf,
+
     #[command(subcommand)]
     pub command: Command,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Create a workspace: DIR/pressroom.toml (every setting with its default
+    /// and a comment) and the folders inbox/, archive/, rejected/, public/, state/.
+    Init(InitArgs),
+
     /// Parse release files exactly as the daemon will, and report what it
     /// would publish or why it would refuse each file.
     ///
     /// Exits 0 when every file is publishable, 1 when any is not, 2 on a usage
     /// error. Folders are searched recursively; editors' temporary and hidden
-    /// files are skipped as the daemon skips them.
+    /// files are skipped as the daemon skips them. The size limit and default
+    /// language come from the config file when there is one.
     Check(CheckArgs),
+
+    /// Run the daemon: publish what is in the inbox, then watch it and publish
+    /// each file a moment after it is dropped, until SIGTERM or SIGINT.
+    ///
+    /// A file is read only once it has stood still for the settle time (a copy
+    /// or an upload in progress is never read half-written). Logs go to stderr;
+    /// under systemd (Type=notify) it reports readiness, status and watchdog
+    /// pings. SIGHUP reloads the config (an invalid one is logged and the old
+    /// one kept).
+    Run(RunArgs),
+
+    /// Publish what is in the inbox once, regenerate the outputs, and exit.
+    ///
+    /// Each release file is parsed; a publishable one is stored, its original
+    /// moved to archive/YYYY/MM/, and the feeds and pages that show it are
+    /// written again. A file that cannot be published is moved to rejected/
+    /// with NAME.error.txt beside it saying why. Exits 0 when all went well,
+    /// 1 when a file was rejected, 2 on an error (nothing is lost: files stay
+    /// in the inbox until they are stored).
+    Publish,
+
+    /// Withdraw a release from every feed and page. Its archived original and
+    /// its history are kept.
+    Retract(RetractArgs),
+
+    /// List the stored releases, newest first.
+    List(ListArgs),
+
+    /// Recreate the store from archive/ alone (its originals and journal), then
+    /// every output. For disaster recovery: the old store is kept beside the
+    /// new one as state/pressroom.db.before-rebuild.
+    Rebuild,
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Also serve public/ over HTTP on this address (e.g. 127.0.0.1:8080);
+    /// overrides [serve] address in the config.
+    #[arg(long, value_name = "ADDR")]
+    pub serve: Option<std::net::SocketAddr>,
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// The folder to create (or complete, if it exists without a config).
+    pub dir: PathBuf,
+    /// The public URL at which public/ will be served.
+    #[arg(long, default_value = "http://localhost:8080/", value_name = "URL")]
+    pub base_url: String,
 }
 
 #[derive(Debug, Args)]
@@ -33,4 +97,17 @@ pub struct CheckArgs {
     /// Release files, or folders to search for release files.
     #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct RetractArgs {
+    /// The id of the release, as `pressroom list` shows it.
+    pub id: String,
+}
+
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// Print one JSON object per release, one per line.
+    #[arg(long)]
+    pub json: bool,
 }

@@ -1,0 +1,224 @@
+//! Publishing benchmark (not a test): `cargo bench -p pressroom --bench publish`.
+//!
+//! Drives the real binary on releases made by `bench/gen_releases.py` (the
+//! generator the Hugo comparison uses) and prints medians of wall time and
+//! peak memory (the child's maximum resident set size) for:
+//! - publishing a backlog of 10,000 releases into an empty workspace;
+//! - publishing one new release into an archive of 10,000, then 100,000;
+//! - when `hugo` is installed, Hugo building the same 10,000 releases (RSS
+//!   limit 50), run alternately with Pressroom, and the ratio.
+//!
+//! `PRESSROOM_BENCH_LARGE=0` skips the 100,000 archive (it takes minutes to
+//! build). `PRESSROOM_BENCH_RUNS` sets the number of runs (default 3).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+struct Measure {
+    wall: Duration,
+    max_rss_kb: i64,
+}
+
+/// Runs a command to completion, measuring wall time and the child's peak RSS.
+// The child is reaped by wait4 (which also gives its own rusage), not by
+// Child::wait, which clippy cannot see.
+#[allow(clippy::zombie_processes)]
+fn measure(command: &mut Command) -> Measure {
+    let start = Instant::now();
+    let child = command
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("the command starts");
+    let mut status = 0;
+    // SAFETY: wait4 fills the rusage struct we own, for our own child.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let pid = unsafe { libc::wait4(child.id() as i32, &mut status, 0, &mut usage) };
+    let wall = start.elapsed();
+    assert!(
+        pid > 0 && libc::WIFEXITED(status),
+        "the command did not finish"
+    );
+    let code = libc::WEXITSTATUS(status);
+    assert!(code == 0, "{command:?} exited with {code}");
+    Measure {
+        wall,
+        max_rss_kb: usage.ru_maxrss,
+    }
+}
+
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values[values.len() / 2]
+}
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn pressroom(config: &Path, args: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_pressroom"));
+    command
+        .arg("--config")
+        .arg(config)
+        .args(args)
+        .env("PRESSROOM_LOG", "warn");
+    command
+}
+
+fn generate(count: usize, start: usize, folder: &Path, prefix: &str) {
+    let status = Command::new("python3")
+        .arg(repo().join("bench/gen_releases.py"))
+        .arg(count.to_string())
+        .arg(folder)
+        .args(["--start", &start.to_string(), "--prefix", prefix])
+        .stdout(std::process::Stdio::null())
+        .status()
+        .expect("python3 runs");
+    assert!(status.success(), "gen_releases.py failed");
+}
+
+/// A fresh workspace in `dir`; returns its config path.
+fn init(dir: &Path) -> PathBuf {
+    let _ = std::fs::remove_dir_all(dir);
+    let status = Command::new(env!("CARGO_BIN_EXE_pressroom"))
+        .args(["init"])
+        .arg(dir)
+        .args(["--base-url", "https://press.example.org/"])
+        .stdout(std::process::Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    dir.join("pressroom.toml")
+}
+
+fn copy_folder(from: &Path, to: &Path) {
+    let status = Command::new("sh")
+        .arg("-c")
+        .arg(format!("cp {}/*.md {}/", from.display(), to.display()))
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+fn report(label: &str, measures: &[Measure]) -> f64 {
+    let seconds = median(measures.iter().map(|m| m.wall.as_secs_f64()).collect());
+    let rss = median(
+        measures
+            .iter()
+            .map(|m| m.max_rss_kb as f64 / 1024.0)
+            .collect(),
+    );
+    println!(
+        "{label}: median {:.3} s, peak memory {:.0} MB (of {} runs)",
+        seconds,
+        rss,
+        measures.len()
+    );
+    seconds
+}
+
+/// Publishes one new release into an archive of `size` releases, `runs` times.
+fn one_new_release(scratch: &Path, size: usize, runs: usize) {
+    let releases = scratch.join(format!("releases-{size}"));
+    if !releases.exists() {
+        generate(size, 0, &releases, "pr-");
+    }
+    let config = init(&scratch.join(format!("archive-{size}")));
+    copy_folder(&releases, &config.parent().unwrap().join("inbox"));
+    let backlog = measure(&mut pressroom(&config, &["publish"]));
+    println!(
+        "(building the archive of {size}: {:.1} s, {:.0} MB)",
+        backlog.wall.as_secs_f64(),
+        backlog.max_rss_kb as f64 / 1024.0
+    );
+    let extra = scratch.join(format!("extra-{size}"));
+    generate(runs, 10_000_000, &extra, "new-");
+    let mut measures = Vec::new();
+    for entry in std::fs::read_dir(&extra).unwrap() {
+        let path = entry.unwrap().path();
+        std::fs::copy(
+            &path,
+            config
+                .parent()
+                .unwrap()
+                .join("inbox")
+                .join(path.file_name().unwrap()),
+        )
+        .unwrap();
+        measures.push(measure(&mut pressroom(&config, &["publish"])));
+    }
+    report(
+        &format!("one new release into an archive of {size}"),
+        &measures,
+    );
+}
+
+fn main() {
+    let runs: usize = std::env::var("PRESSROOM_BENCH_RUNS")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(3);
+    let large = std::env::var("PRESSROOM_BENCH_LARGE").as_deref() != Ok("0");
+    let scratch = std::env::temp_dir().join("pressroom-bench");
+    std::fs::create_dir_all(&scratch).unwrap();
+    let releases = scratch.join("releases-10000");
+    if !releases.exists() {
+        generate(10_000, 0, &releases, "pr-");
+    }
+    let hugo = Command::new("hugo")
+        .arg("version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    let hugo_site = scratch.join("hugo-site");
+    if hugo {
+        let _ = std::fs::remove_dir_all(&hugo_site);
+        std::fs::create_dir_all(hugo_site.join("content/releases")).unwrap();
+        let status = Command::new("sh")
+            .arg("-c")
+            .arg(format!(
+                "cp -r {}/* {}/ && cp {}/*.md {}/content/releases/",
+                repo().join("bench/hugo").display(),
+                hugo_site.display(),
+                releases.display(),
+                hugo_site.display()
+            ))
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+
+    let mut ours = Vec::new();
+    let mut theirs = Vec::new();
+    for _ in 0..runs {
+        let config = init(&scratch.join("backlog"));
+        copy_folder(&releases, &config.parent().unwrap().join("inbox"));
+        ours.push(measure(&mut pressroom(&config, &["publish"])));
+        if hugo {
+            let out = scratch.join("hugo-public");
+            let _ = std::fs::remove_dir_all(&out);
+            theirs.push(measure(
+                Command::new("hugo")
+                    .args(["--quiet", "--config", "config-rss50.toml", "-d"])
+                    .arg(&out)
+                    .arg("--source")
+                    .arg(&hugo_site),
+            ));
+        }
+    }
+    let pressroom_seconds = report("backlog of 10,000 releases, pressroom publish", &ours);
+    if hugo {
+        let hugo_seconds = report("backlog of 10,000 releases, hugo (RSS limit 50)", &theirs);
+        println!(
+            "pressroom / hugo wall time: {:.2}",
+            pressroom_seconds / hugo_seconds
+        );
+    } else {
+        println!("(hugo is not installed: apt-get install hugo for the side-by-side figures)");
+    }
+
+    one_new_release(&scratch, 10_000, runs.max(5));
+    if large {
+        one_new_release(&scratch, 100_000, runs.max(5));
+    }
+}

@@ -1,0 +1,71 @@
+//! One daemon per workspace: an exclusive `flock(2)` on `state/pressroom.lock`.
+//!
+//! A lock held by the kernel disappears with its process, so a daemon killed
+//! with SIGKILL never leaves a stale lock behind; the file keeps the holder's
+//! pid only to make the refusal message useful.
+
+use std::fs::{File, OpenOptions};
+use std::io::{Read, Seek, Write};
+use std::os::fd::AsRawFd;
+use std::path::Path;
+
+/// The lock, held until dropped.
+#[derive(Debug)]
+pub struct WorkspaceLock {
+    _file: File,
+}
+
+impl WorkspaceLock {
+    pub const FILE_NAME: &'static str = "pressroom.lock";
+
+    /// Takes the workspace's lock, or explains who holds it.
+    pub fn acquire(state: &Path) -> anyhow::Result<Self> {
+        let path = state.join(Self::FILE_NAME);
+        let mut file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&path)
+            .map_err(|e| anyhow::anyhow!("cannot open the lock file '{}': {e}", path.display()))?;
+        // SAFETY: flock only uses the descriptor, which `file` keeps open.
+        if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } != 0 {
+            let mut holder = String::new();
+            let _ = file.read_to_string(&mut holder);
+            let holder = holder.trim();
+            anyhow::bail!(
+                "another pressroom process is running on this workspace{} (lock '{}'); stop it first",
+                if holder.is_empty() {
+                    String::new()
+                } else {
+                    format!(" (pid {holder})")
+                },
+                path.display()
+            );
+        }
+        file.set_len(0)?;
+        file.rewind()?;
+        writeln!(file, "{}", std::process::id())?;
+        file.flush()?;
+        Ok(Self { _file: file })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_second_holder_is_refused_until_the_first_lets_go() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = WorkspaceLock::acquire(dir.path()).unwrap();
+        let error = WorkspaceLock::acquire(dir.path()).unwrap_err().to_string();
+        assert!(
+            error.contains("another pressroom process")
+                && error.contains(&std::process::id().to_string()),
+            "{error}"
+        );
+        drop(first);
+        WorkspaceLock::acquire(dir.path()).unwrap();
+    }
+}

@@ -1,0 +1,379 @@
+//! `pressroom run`: the daemon.
+//!
+//! One loop owns the state and reacts to a closed set of events: the
+//! watcher's (a path seen or gone, a rescan), the settle timer (candidates to
+//! look at again), the embargo timer, the periodic rescan, the watchdog, and
+//! signals (SIGHUP reloads, SIGTERM and SIGINT stop). Publishing work runs on
+//! a blocking thread and the loop waits for it, so a stop request finishes
+//! the batch in hand before the process exits.
+//!
+//! Errors are split by consequence: a bad config or a held lock at start
+//! stops the daemon (critical); a bad file, a failed batch or a broken
+//! config on reload is logged and the daemon goes on (runtime).
+
+pub mod lock;
+pub mod serve;
+pub mod settle;
+pub mod systemd;
+pub mod watch;
+
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use tokio::signal::unix::{SignalKind, signal};
+use tokio::sync::mpsc;
+use tokio::time::sleep_until;
+
+use crate::config::Settings;
+use crate::source;
+use crate::workspace::{Dirty, RunReport, Workspace};
+use lock::WorkspaceLock;
+use settle::Settler;
+use systemd::Systemd;
+use watch::{InboxEvent, InboxWatcher};
+
+/// How often the inbox folder itself is checked (deleted, renamed, recreated).
+const INBOX_CHECK: Duration = Duration::from_secs(1);
+
+/// Runs the daemon until SIGTERM or SIGINT.
+pub fn run(config_path: &Path, serve_override: Option<std::net::SocketAddr>) -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(run_async(config_path, serve_override))
+}
+
+/// Totals since start, for systemd's status line.
+#[derive(Debug, Default)]
+struct Totals {
+    published: usize,
+    updated: usize,
+    rejected: usize,
+}
+
+impl Totals {
+    fn add(&mut self, report: &RunReport) {
+        self.published += report.published;
+        self.updated += report.updated;
+        self.rejected += report.rejected.len();
+    }
+
+    fn status(&self, waiting: usize) -> String {
+        format!(
+            "{} published, {} updated, {} rejected since start; {waiting} file(s) waiting",
+            self.published, self.updated, self.rejected
+        )
+    }
+}
+
+/// Identifies the inbox folder itself, to notice it being replaced.
+fn folder_identity(path: &Path) -> Option<(u64, u64)> {
+    std::fs::metadata(path)
+        .ok()
+        .filter(|m| m.is_dir())
+        .map(|m| (m.dev(), m.ino()))
+}
+
+async fn run_async(
+    config_path: &Path,
+    serve_override: Option<std::net::SocketAddr>,
+) -> anyhow::Result<()> {
+    let config_path = std::path::absolute(config_path).unwrap_or_else(|_| config_path.to_owned());
+    let mut settings = Settings::load(&config_path)?;
+    std::fs::create_dir_all(&settings.state).with_context(|| {
+        format!(
+            "cannot create the state folder '{}'",
+            settings.state.display()
+        )
+    })?;
+    let _lock = WorkspaceLock::acquire(&settings.state)?;
+    let mut workspace = Some(Workspace::open(settings.clone())?);
+    let systemd = Systemd;
+
+    let (stop_server, server_stopped) = tokio::sync::watch::channel(false);
+    if let Some(address) = serve_override.or(settings.serve) {
+        let listener = tokio::net::TcpListener::bind(address)
+            .await
+            .with_context(|| format!("cannot listen on {address}"))?;
+        let state = Arc::new(serve::ServeState {
+            public: settings.public.clone(),
+        });
+        tracing::info!("serving {} on http://{address}/", settings.public.display());
+        let mut stopped = server_stopped.clone();
+        tokio::spawn(async move {
+            let shutdown = async move {
+                let _ = stopped.wait_for(|stop| *stop).await;
+            };
+            if let Err(error) = axum::serve(listener, serve::router(state))
+                .with_graceful_shutdown(shutdown)
+                .await
+            {
+                tracing::error!("the HTTP server stopped: {error}");
+            }
+        });
+    }
+
+    let mut hangup = signal(SignalKind::hangup()).context("cannot handle SIGHUP")?;
+    let mut terminate = signal(SignalKind::terminate()).context("cannot handle SIGTERM")?;
+    let mut interrupt = signal(SignalKind::interrupt()).context("cannot handle SIGINT")?;
+
+    let (events_tx, mut events) = mpsc::unbounded_channel();
+    let mut watcher = start_watcher(&settings, events_tx.clone());
+    let mut inbox_identity = folder_identity(&settings.inbox);
+    let mut settler = Settler::new(settings.settle);
+    let mut totals = Totals::default();
+    let mut ready = false;
+
+    // Files dropped while the daemon was down: settle them like any other.
+    scan_into(&settings.inbox, &mut settler);
+    let start = Instant::now();
+    let mut next_poll = Some(start + settings.settle);
+    let mut next_embargo: Option<Instant> = None;
+    let mut next_rescan = settings.rescan_interval.map(|interval| start + interval);
+    let mut next_inbox_check = start + INBOX_CHECK;
+    let watchdog_interval = systemd.watchdog_interval();
+    let mut next_watchdog = watchdog_interval.map(|interval| start + interval);
+    tracing::info!(inbox = %settings.inbox.display(), "watching the inbox");
+
+    loop {
+        let wake = [
+            next_poll,
+            next_embargo,
+            next_rescan,
+            Some(next_inbox_check),
+            next_watchdog,
+        ]
+        .into_iter()
+        .flatten()
+        .min()
+        .unwrap_or_else(|| Instant::now() + Duration::from_secs(3600));
+        tokio::select! {
+            Some(event) = events.recv() => {
+                handle_event(event, &mut settler, &settings);
+                // Take whatever else is queued before looking at the files.
+                while let Ok(event) = events.try_recv() {
+                    handle_event(event, &mut settler, &settings);
+                }
+                let soon = Instant::now() + settings.settle;
+                next_poll = Some(next_poll.map_or(soon, |p| p.min(soon)));
+            }
+            _ = sleep_until(wake.into()) => {
+                let now = Instant::now();
+                if next_watchdog.is_some_and(|t| now >= t) {
+                    systemd.watchdog();
+                    next_watchdog = watchdog_interval.map(|interval| now + interval);
+                }
+                if now >= next_inbox_check {
+                    next_inbox_check = now + INBOX_CHECK;
+                    let identity = folder_identity(&settings.inbox);
+                    if identity != inbox_identity {
+                        match identity {
+                            None => tracing::error!(inbox = %settings.inbox.display(), "the inbox is gone (deleted or renamed); waiting for it to come back"),
+                            Some(_) => {
+                                tracing::warn!(inbox = %settings.inbox.display(), "the inbox is back (or was replaced); watching it again");
+                                watcher = start_watcher(&settings, events_tx.clone());
+                                scan_into(&settings.inbox, &mut settler);
+                                next_poll = Some(now + settings.settle);
+                            }
+                        }
+                        if identity.is_none() {
+                            watcher = None;
+                        }
+                        inbox_identity = identity;
+                    }
+                }
+                if next_rescan.is_some_and(|t| now >= t) {
+                    scan_into(&settings.inbox, &mut settler);
+                    next_rescan = settings.rescan_interval.map(|interval| now + interval);
+                    next_poll = Some(now + settings.settle);
+                }
+                let mut settled = Vec::new();
+                if next_poll.is_some_and(|t| now >= t) {
+                    let (files, next) = settler.poll(now);
+                    settled = files;
+                    next_poll = next;
+                }
+                let embargo_due = next_embargo.is_some_and(|t| now >= t);
+                if embargo_due {
+                    next_embargo = None;
+                }
+                let settled: Vec<PathBuf> = settled.into_iter().filter(|path| !is_locked(path, &mut settler)).collect();
+                if !settled.is_empty() || embargo_due || !ready {
+                    let result = run_blocking(&mut workspace, move |ws| {
+                        let (report, written) = ws.publish(&settled, &mut |_| {})?;
+                        let next = ws.next_embargo()?;
+                        Ok((report, written, next))
+                    }).await;
+                    match result {
+                        Ok((report, written, next)) => {
+                            totals.add(&report);
+                            if written > 0 {
+                                tracing::info!(written, "regenerated outputs");
+                            }
+                            next_embargo = next.map(instant_of);
+                        }
+                        Err(error) => {
+                            // The files stay in the inbox: try again after a pause.
+                            tracing::error!("publishing failed, will retry: {error:#}");
+                            scan_into(&settings.inbox, &mut settler);
+                            next_poll = Some(Instant::now() + settings.settle.max(Duration::from_secs(5)));
+                        }
+                    }
+                    let status = totals.status(settler.len());
+                    if ready {
+                        systemd.status(&status);
+                    } else {
+                        ready = true;
+                        systemd.ready(&status);
+                        tracing::info!("ready: {status}");
+                    }
+                }
+            }
+            _ = hangup.recv() => {
+                systemd.reloading();
+                match Settings::load(&config_path) {
+                    Ok(new) => match reload(&mut workspace, &new).await {
+                        Ok(()) => {
+                            let inbox_changed = new.inbox != settings.inbox || new.poll != settings.poll;
+                            settler.set_settle(new.settle);
+                            settings = new;
+                            if inbox_changed {
+                                watcher = start_watcher(&settings, events_tx.clone());
+                                inbox_identity = folder_identity(&settings.inbox);
+                                scan_into(&settings.inbox, &mut settler);
+                            }
+                            next_rescan = settings.rescan_interval.map(|interval| Instant::now() + interval);
+                            next_poll = Some(Instant::now());
+                            tracing::info!(config = %config_path.display(), "configuration reloaded");
+                        }
+                        Err(error) => tracing::error!("cannot apply the new configuration, keeping the old one: {error:#}"),
+                    },
+                    Err(error) => tracing::error!("invalid configuration, keeping the old one: {error:#}"),
+                }
+                systemd.ready(&totals.status(settler.len()));
+            }
+            _ = terminate.recv() => { break; }
+            _ = interrupt.recv() => { break; }
+        }
+    }
+    systemd.stopping();
+    tracing::info!("stopping");
+    drop(watcher);
+    let _ = stop_server.send(true);
+    Ok(())
+}
+
+/// Opens the workspace with new settings; the old one stays on failure.
+async fn reload(workspace: &mut Option<Workspace>, settings: &Settings) -> anyhow::Result<()> {
+    let new_settings = settings.clone();
+    let opened = tokio::task::spawn_blocking(move || {
+        let mut opened = Workspace::open(new_settings)?;
+        // New templates or settings change the outputs: render them again now.
+        opened.refresh(&mut Dirty::default())?;
+        anyhow::Ok(opened)
+    })
+    .await
+    .context("the reload task failed")??;
+    *workspace = Some(opened);
+    Ok(())
+}
+
+/// Runs `work` on the workspace on a blocking thread and puts it back.
+async fn run_blocking<T: Send + 'static>(
+    workspace: &mut Option<Workspace>,
+    work: impl FnOnce(&mut Workspace) -> anyhow::Result<T> + Send + 'static,
+) -> anyhow::Result<T> {
+    let mut taken = workspace.take().context("the workspace is busy")?;
+    let (returned, result) = tokio::task::spawn_blocking(move || {
+        let result = work(&mut taken);
+        (taken, result)
+    })
+    .await
+    .context("the publishing task failed")?;
+    *workspace = Some(returned);
+    result
+}
+
+fn start_watcher(
+    settings: &Settings,
+    events: mpsc::UnboundedSender<InboxEvent>,
+) -> Option<InboxWatcher> {
+    match InboxWatcher::start(&settings.inbox, settings.poll, events) {
+        Ok(watcher) => Some(watcher),
+        Err(error) => {
+            tracing::error!(inbox = %settings.inbox.display(), "cannot watch the inbox ({error}); relying on rescans");
+            None
+        }
+    }
+}
+
+fn handle_event(event: InboxEvent, settler: &mut Settler, settings: &Settings) {
+    let now = Instant::now();
+    match event {
+        InboxEvent::Seen { path, writing } => {
+            let Some(name) = path.file_name().map(|n| n.to_string_lossy().into_owned()) else {
+                return;
+            };
+            if std::fs::symlink_metadata(&path).is_ok_and(|m| m.is_dir()) {
+                // A folder moved in brings files that produced no events.
+                scan_into(&path, settler);
+            } else if !pressroom_core::names::is_ignored(&name) {
+                settler.note(&path, writing, now);
+            }
+        }
+        InboxEvent::Gone { path } => {
+            settler.forget(&path);
+            // A removed lock file frees the document it locked.
+            if let (Some(name), Some(folder)) = (path.file_name(), path.parent())
+                && let Some(document) =
+                    pressroom_core::names::locked_document(&name.to_string_lossy())
+            {
+                settler.note(&folder.join(document), None, now);
+            }
+        }
+        InboxEvent::Rescan { reason } => {
+            tracing::warn!("{reason}: scanning the inbox");
+            scan_into(&settings.inbox, settler);
+        }
+    }
+}
+
+/// Notes every release file under `folder`.
+fn scan_into(folder: &Path, settler: &mut Settler) {
+    let now = Instant::now();
+    match source::release_files(folder) {
+        Ok(files) => {
+            for path in files {
+                settler.note(&path, None, now);
+            }
+        }
+        Err(error) => tracing::warn!(folder = %folder.display(), "cannot scan: {error}"),
+    }
+}
+
+/// A document an office suite still holds a lock on waits: it is noted again
+/// when its lock file goes away.
+fn is_locked(path: &Path, settler: &mut Settler) -> bool {
+    let (Some(folder), Some(name)) = (path.parent(), path.file_name()) else {
+        return false;
+    };
+    let locked = folder
+        .join(format!(".~lock.{}#", name.to_string_lossy()))
+        .exists();
+    if locked {
+        tracing::info!(file = %path.display(), "waiting: the document is open in an office suite");
+        settler.forget(path);
+    }
+    locked
+}
+
+/// The monotonic instant at which a wall-clock time arrives.
+fn instant_of(at: chrono::DateTime<chrono::Utc>) -> Instant {
+    let delta = at - chrono::Utc::now();
+    Instant::now() + delta.to_std().unwrap_or(Duration::ZERO) + Duration::from_millis(5)
+}

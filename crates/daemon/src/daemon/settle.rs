@@ -1,0 +1,211 @@
+//! Deciding when a dropped file is complete.
+//!
+//! No single file system event proves that a file is whole: a writer killed
+//! mid-copy still closes its file, a file may be written in several sessions,
+//! a rename or a hard link produces no write at all, and a network share
+//! produces no events whatever happens. So every candidate (from an event or a
+//! scan) is watched until its size, modification time and inode have stood
+//! still for the settle time; and while events say a writer still holds it
+//! open (written to, not yet closed), it waits longer, up to a cap, so that a
+//! slow upload that pauses between chunks is never read half-written.
+
+use std::collections::HashMap;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+/// What identifies a file's content without reading it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stamp {
+    pub len: u64,
+    pub mtime_ns: i128,
+    pub inode: u64,
+}
+
+impl Stamp {
+    /// The stamp of `path` (not following links), or `None` if it is gone.
+    pub fn of(path: &Path) -> Option<Self> {
+        let metadata = std::fs::symlink_metadata(path).ok()?;
+        Some(Self {
+            len: metadata.len(),
+            mtime_ns: i128::from(metadata.mtime()) * 1_000_000_000
+                + i128::from(metadata.mtime_nsec()),
+            inode: metadata.ino(),
+        })
+    }
+}
+
+#[derive(Debug)]
+struct Candidate {
+    stamp: Stamp,
+    stable_since: Instant,
+    /// Events said it was written to and not closed since.
+    open_for_writing: bool,
+}
+
+/// The files waiting to be complete.
+#[derive(Debug)]
+pub struct Settler {
+    settle: Duration,
+    /// How long a file that is still open for writing (by the events) must
+    /// stand still before it is taken anyway: a close event may have been
+    /// lost in an overflow.
+    open_cap: Duration,
+    candidates: HashMap<PathBuf, Candidate>,
+}
+
+impl Settler {
+    pub fn new(settle: Duration) -> Self {
+        Self {
+            settle,
+            open_cap: (settle * 20).max(Duration::from_secs(30)),
+            candidates: HashMap::new(),
+        }
+    }
+
+    pub fn set_settle(&mut self, settle: Duration) {
+        *self = Self {
+            candidates: std::mem::take(&mut self.candidates),
+            ..Self::new(settle)
+        };
+    }
+
+    #[cfg(test)]
+    pub fn is_empty(&self) -> bool {
+        self.candidates.is_empty()
+    }
+
+    pub fn len(&self) -> usize {
+        self.candidates.len()
+    }
+
+    /// A path was seen (event or scan). `writing` tells what the event says:
+    /// `Some(true)` written to, `Some(false)` closed after writing, `None`
+    /// nothing either way (a scan, a rename into the folder).
+    pub fn note(&mut self, path: &Path, writing: Option<bool>, now: Instant) {
+        let Some(stamp) = Stamp::of(path) else {
+            self.candidates.remove(path);
+            return;
+        };
+        let candidate = self.candidates.entry(path.to_owned()).or_insert(Candidate {
+            stamp,
+            stable_since: now,
+            open_for_writing: false,
+        });
+        if candidate.stamp != stamp {
+            candidate.stamp = stamp;
+            candidate.stable_since = now;
+        }
+        if let Some(writing) = writing {
+            candidate.open_for_writing = writing;
+            if !writing {
+                // A close restarts the clock: the content is final only if
+                // nothing changes after it.
+                candidate.stable_since = now;
+            }
+        }
+    }
+
+    /// Forgets a path (it was removed or moved away).
+    pub fn forget(&mut self, path: &Path) {
+        self.candidates.remove(path);
+    }
+
+    /// Looks at every candidate again; returns the files that are complete
+    /// (and forgets them) and when to look again.
+    pub fn poll(&mut self, now: Instant) -> (Vec<PathBuf>, Option<Instant>) {
+        let mut settled = Vec::new();
+        let mut next: Option<Instant> = None;
+        self.candidates.retain(|path, candidate| {
+            let Some(stamp) = Stamp::of(path) else {
+                return false;
+            };
+            if stamp != candidate.stamp {
+                candidate.stamp = stamp;
+                candidate.stable_since = now;
+            }
+            let wait = if candidate.open_for_writing {
+                self.open_cap
+            } else {
+                self.settle
+            };
+            let due = candidate.stable_since + wait;
+            if now >= due {
+                settled.push(path.clone());
+                false
+            } else {
+                // While a file still changes, look again after a settle time.
+                let look = due.min(now + self.settle);
+                next = Some(next.map_or(look, |n| n.min(look)));
+                true
+            }
+        });
+        settled.sort();
+        (settled, next)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SETTLE: Duration = Duration::from_millis(300);
+
+    #[test]
+    fn a_file_settles_after_standing_still() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.txt");
+        std::fs::write(&path, "one").unwrap();
+        let mut settler = Settler::new(SETTLE);
+        let start = Instant::now();
+        settler.note(&path, None, start);
+        assert_eq!(settler.poll(start + SETTLE / 2).0, Vec::<PathBuf>::new());
+        assert_eq!(settler.poll(start + SETTLE).0, [path]);
+        assert!(settler.is_empty());
+    }
+
+    #[test]
+    fn a_change_restarts_the_clock() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.txt");
+        std::fs::write(&path, "one").unwrap();
+        let mut settler = Settler::new(SETTLE);
+        let start = Instant::now();
+        settler.note(&path, None, start);
+        std::fs::write(&path, "one and two").unwrap();
+        let later = start + SETTLE;
+        assert!(settler.poll(later).0.is_empty(), "changed: not settled yet");
+        assert_eq!(settler.poll(later + SETTLE).0, [path]);
+    }
+
+    #[test]
+    fn a_file_open_for_writing_waits_for_its_close() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("upload.txt");
+        std::fs::write(&path, "first chunk").unwrap();
+        let mut settler = Settler::new(SETTLE);
+        let start = Instant::now();
+        settler.note(&path, Some(true), start);
+        assert!(
+            settler.poll(start + SETTLE * 5).0.is_empty(),
+            "a pause in an upload is not the end"
+        );
+        let closed = start + SETTLE * 6;
+        settler.note(&path, Some(false), closed);
+        assert!(settler.poll(closed + SETTLE / 2).0.is_empty());
+        assert_eq!(settler.poll(closed + SETTLE).0, [path]);
+    }
+
+    #[test]
+    fn a_file_that_disappears_is_forgotten() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.txt");
+        std::fs::write(&path, "one").unwrap();
+        let mut settler = Settler::new(SETTLE);
+        let start = Instant::now();
+        settler.note(&path, None, start);
+        std::fs::remove_file(&path).unwrap();
+        assert!(settler.poll(start + SETTLE).0.is_empty());
+        assert!(settler.is_empty());
+    }
+}

@@ -1,0 +1,1026 @@
+//! An open workspace: the folders, the store, the journal and the templates,
+//! and the operations that change them (ingest, retract, regenerate, rebuild).
+//!
+//! The order of steps in an ingest is what makes a crash harmless: the
+//! original is copied into the archive and flushed, the journal line is
+//! flushed, the store's transaction commits, and only then is the file removed
+//! from the inbox. A crash before the commit leaves the file in the inbox, to
+//! be ingested again on the next run (the journal and archive may then hold a
+//! duplicate, which replaying recognises by its hash); a crash after it leaves
+//! at worst a file in the inbox whose bytes are already stored, which the next
+//! run recognises as unchanged.
+//!
+//! Outputs are regenerated from the store, never patched: each feed and page
+//! is rendered whole and written only when its bytes change. A marker in
+//! `state/` records that outputs are being written, so a run that failed (a
+//! full disk, `public/` not writable) is followed by a full regeneration.
+
+use std::collections::BTreeSet;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use chrono::{DateTime, FixedOffset, NaiveTime, TimeZone, Utc};
+use pressroom_core::{Release, ReleaseDate, ReleaseId, parse_release};
+use pressroom_feeds::{Entry, Scope, Templates, render_feed};
+use pressroom_store::{NewVersion, Store, Stored, StoredRelease};
+use sha2::{Digest, Sha256};
+
+use crate::config::Settings;
+use crate::files;
+use crate::journal::{Journal, JournalEvent};
+use crate::source::{self, ReadError};
+
+/// What became of one file from the inbox.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FileOutcome {
+    Published(ReleaseId),
+    Updated(ReleaseId, u32),
+    /// The same bytes as a stored release: not published again.
+    Unchanged(ReleaseId),
+    /// Moved to `rejected/` with a note; holds the reason.
+    Rejected(String),
+    /// Left where it is, to be tried again (it vanished or changed while read).
+    Skipped(String),
+}
+
+/// Counts of what a run did, with the reasons for rejections.
+#[derive(Debug, Default, Clone)]
+pub struct RunReport {
+    pub published: usize,
+    pub updated: usize,
+    pub unchanged: usize,
+    pub skipped: usize,
+    /// (file relative to the inbox, reason)
+    pub rejected: Vec<(String, String)>,
+}
+
+impl RunReport {
+    pub fn record(&mut self, source_name: &str, outcome: &FileOutcome) {
+        match outcome {
+            FileOutcome::Published(_) => self.published += 1,
+            FileOutcome::Updated(..) => self.updated += 1,
+            FileOutcome::Unchanged(_) => self.unchanged += 1,
+            FileOutcome::Skipped(_) => self.skipped += 1,
+            FileOutcome::Rejected(reason) => {
+                self.rejected.push((source_name.to_owned(), reason.clone()))
+            }
+        }
+    }
+}
+
+/// What must be rendered again after a change.
+#[derive(Debug, Default)]
+pub struct Dirty {
+    pub scopes: BTreeSet<ScopeKey>,
+    pub pages: BTreeSet<ReleaseId>,
+    /// Pages of releases no longer visible (retracted): to remove.
+    pub removed_pages: BTreeSet<ReleaseId>,
+}
+
+/// A scope in an orderable form (feeds' `Scope` holds a `Lang`).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum ScopeKey {
+    All,
+    Language(String),
+    Category { name: String, slug: String },
+}
+
+impl Dirty {
+    /// Marks every scope a release appears in.
+    fn touch(&mut self, release: &Release) {
+        self.scopes.insert(ScopeKey::All);
+        self.scopes
+            .insert(ScopeKey::Language(release.lang.to_string()));
+        for name in &release.categories {
+            let slug = pressroom_store::category_slug(name);
+            self.scopes.insert(ScopeKey::Category {
+                name: name.clone(),
+                slug,
+            });
+        }
+    }
+}
+
+/// The workspace named by a config, opened.
+pub struct Workspace {
+    pub settings: Settings,
+    pub store: Store,
+    journal: Journal,
+    templates: Templates,
+    /// A digest of everything besides the store that shapes the outputs
+    /// (settings, templates, Pressroom's version): when it changes, every
+    /// output is rendered again.
+    fingerprint: String,
+}
+
+/// How many files are stored per transaction: large enough that a backlog
+/// costs few disk flushes, small enough to keep memory flat.
+pub const BATCH_SIZE: usize = 256;
+
+/// The file recording when outputs were last regenerated (embargoes that
+/// lifted since then must be published).
+const LAST_RUN: &str = "last-run";
+
+/// The marker file saying outputs may be incomplete.
+const OUTPUTS_PENDING: &str = "outputs.pending";
+/// The fingerprint of the settings and templates the outputs were last rendered with.
+const OUTPUTS_FINGERPRINT: &str = "outputs.fingerprint";
+
+impl Workspace {
+    /// Opens (creating missing folders and the store) the workspace.
+    pub fn open(settings: Settings) -> anyhow::Result<Self> {
+        for folder in [
+            &settings.inbox,
+            &settings.archive,
+            &settings.rejected,
+            &settings.public,
+            &settings.state,
+        ] {
+            fs::create_dir_all(folder)
+                .with_context(|| format!("cannot create the folder '{}'", folder.display()))?;
+        }
+        let store = Store::open(&settings.store_path()).with_context(|| {
+            format!(
+                "cannot open the store '{}'",
+                settings.store_path().display()
+            )
+        })?;
+        let (templates, template_sources) = load_templates(settings.templates.as_deref())?;
+        let journal = Journal::new(&settings.archive);
+        let fingerprint = hex_sha256(
+            format!(
+                "{}\n{:?}\n{template_sources:?}",
+                env!("CARGO_PKG_VERSION"),
+                settings.output_settings()
+            )
+            .as_bytes(),
+        );
+        Ok(Self {
+            settings,
+            store,
+            journal,
+            templates,
+            fingerprint,
+        })
+    }
+
+    /// The release files waiting in the inbox, sorted.
+    pub fn inbox_files(&self) -> anyhow::Result<Vec<PathBuf>> {
+        let files = source::release_files(&self.settings.inbox).with_context(|| {
+            format!("cannot list the inbox '{}'", self.settings.inbox.display())
+        })?;
+        Ok(files.into_iter().filter(|path| !is_locked(path)).collect())
+    }
+
+    /// Fails with a clear message when `public/` cannot be written, before
+    /// anything is taken from the inbox.
+    pub fn check_outputs_writable(&self) -> anyhow::Result<()> {
+        let probe = self.settings.public.join(".pressroom-write-test");
+        fs::write(&probe, b"")
+            .and_then(|()| fs::remove_file(&probe))
+            .with_context(|| {
+                format!(
+                    "cannot write to the public folder '{}'",
+                    self.settings.public.display()
+                )
+            })
+    }
+
+    /// The file's path relative to the inbox, with `/` separators.
+    pub fn source_name(&self, path: &Path) -> String {
+        relative_path(&self.settings.inbox, path)
+    }
+
+    /// Ingests files from the inbox as one batch. Errors are critical (the
+    /// store or the disk failed, and nothing of the batch was stored: its
+    /// files stay in the inbox); anything wrong with a file itself is its
+    /// outcome. The batch costs a handful of disk flushes, whatever its size:
+    /// the archive copies are flushed together, then the journal, then the
+    /// store's one transaction, then the inbox's removals.
+    pub fn ingest_batch(
+        &mut self,
+        paths: &[PathBuf],
+        dirty: &mut Dirty,
+    ) -> anyhow::Result<Vec<(String, FileOutcome)>> {
+        let now = Utc::now();
+        let mut outcomes = Vec::with_capacity(paths.len());
+        let mut ready = Vec::with_capacity(paths.len());
+        for path in paths {
+            let source_name = self.source_name(path);
+            match self.prepare(path, &source_name, now)? {
+                Ok(prepared) => ready.push(prepared),
+                Err(outcome) => outcomes.push((source_name, outcome)),
+            }
+        }
+        if ready.is_empty() {
+            return Ok(outcomes);
+        }
+        let settings = &self.settings;
+        let journal = &self.journal;
+        let mut consumed = Vec::with_capacity(ready.len());
+        let stored_outcomes =
+            self.store
+                .batch(|store| -> anyhow::Result<Vec<(String, FileOutcome)>> {
+                    let mut results = Vec::with_capacity(ready.len());
+                    let mut events = Vec::new();
+                    let mut archived_folders = BTreeSet::new();
+                    let month_folder = settings.archive.join(
+                        now.with_timezone(&settings.time_zone)
+                            .format("%Y/%m")
+                            .to_string(),
+                    );
+                    for prepared in ready {
+                        let Prepared {
+                            path,
+                            source_name,
+                            file_name,
+                            bytes,
+                            hash,
+                            mut release,
+                        } = prepared;
+                        if let Some(stored) = store.release_by_hash(&hash)?
+                            && stored.source_hash == hash
+                        {
+                            consumed.push(path);
+                            results.push((source_name, FileOutcome::Unchanged(stored.release.id)));
+                            continue;
+                        }
+                        let explicit = release.id.as_str() != release.slug;
+                        release.id = store.resolve_id(&release.id, explicit, &source_name)?;
+                        let previous = store.release(&release.id)?;
+                        let archived = files::store_new_file(&month_folder, &file_name, &bytes)
+                            .with_context(|| {
+                                format!(
+                                    "cannot archive '{source_name}' into '{}'",
+                                    month_folder.display()
+                                )
+                            })?;
+                        archived_folders.insert(month_folder.clone());
+                        let archive_path = relative_path(&settings.archive, &archived);
+                        let first_ingested = previous.as_ref().map_or(now, |p| p.first_ingested);
+                        let published =
+                            published_time(&release, first_ingested, &settings.time_zone);
+                        let visible_from = release.embargo.map_or(now, |embargo| embargo.to_utc());
+                        let tag_id = match &previous {
+                            Some(previous) => previous.tag_id.clone(),
+                            None => tag_id(settings, &release.id, published),
+                        };
+                        events.push(JournalEvent::Ingest {
+                            at: now,
+                            id: release.id.to_string(),
+                            tag_id: tag_id.clone(),
+                            source_name: source_name.clone(),
+                            archive_path: archive_path.clone(),
+                            hash: hash.clone(),
+                            published,
+                            visible_from,
+                        });
+                        if let Some(previous) = &previous {
+                            dirty.touch(&previous.release);
+                        }
+                        dirty.touch(&release);
+                        dirty.pages.insert(release.id.clone());
+                        let id = release.id.clone();
+                        let stored = store.store(NewVersion {
+                            release,
+                            tag_id,
+                            source_name: source_name.clone(),
+                            source_hash: hash,
+                            archive_path,
+                            at: now,
+                            published,
+                            visible_from,
+                        })?;
+                        consumed.push(path);
+                        results.push((
+                            source_name,
+                            match stored {
+                                Stored::Published => FileOutcome::Published(id),
+                                Stored::Updated { revision } => FileOutcome::Updated(id, revision),
+                                Stored::Unchanged => FileOutcome::Unchanged(id),
+                            },
+                        ));
+                    }
+                    // Originals first, then the journal: both are on disk before the
+                    // store commits (when this closure returns).
+                    for folder in &archived_folders {
+                        files::sync_filesystem(folder).with_context(|| {
+                            format!("cannot flush '{}' to disk", folder.display())
+                        })?;
+                    }
+                    journal
+                        .append_all(&events)
+                        .context("cannot write the archive journal")?;
+                    Ok(results)
+                })?;
+        outcomes.extend(stored_outcomes);
+        let mut inbox_folders = BTreeSet::new();
+        for path in &consumed {
+            match std::fs::remove_file(path) {
+                Ok(()) => {}
+                Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
+                Err(error) => {
+                    return Err(error).with_context(|| {
+                        format!("cannot remove '{}' from the inbox", path.display())
+                    });
+                }
+            }
+            if let Some(folder) = path.parent() {
+                inbox_folders.insert(folder.to_owned());
+            }
+        }
+        for folder in inbox_folders {
+            files::sync_folder(&folder)
+                .with_context(|| format!("cannot flush '{}' to disk", folder.display()))?;
+        }
+        Ok(outcomes)
+    }
+
+    /// Reads and parses one file. `Err` holds a final outcome (rejected,
+    /// skipped); `Ok` a release ready to be stored.
+    fn prepare(
+        &self,
+        path: &Path,
+        source_name: &str,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<Result<Prepared, FileOutcome>> {
+        let bytes = match source::read_release_file(path, self.settings.parse.max_bytes) {
+            Ok(bytes) => bytes,
+            Err(error @ (ReadError::Vanished | ReadError::Changed)) => {
+                return Ok(Err(FileOutcome::Skipped(error.to_string())));
+            }
+            Err(error) => {
+                return self
+                    .reject(path, source_name, &error.to_string(), now)
+                    .map(Err);
+            }
+        };
+        let file_name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let mut release = match parse_release(&file_name, &bytes, &self.settings.parse) {
+            Ok(parsed) => {
+                for warning in &parsed.warnings {
+                    tracing::warn!(file = %source_name, "{warning}");
+                }
+                parsed.release
+            }
+            Err(rejected) => {
+                return self
+                    .reject(path, source_name, &rejected.error.to_string(), now)
+                    .map(Err);
+            }
+        };
+        for category in folder_categories(source_name) {
+            if !release.categories.contains(&category) {
+                release.categories.push(category);
+            }
+        }
+        let hash = hex_sha256(&bytes);
+        Ok(Ok(Prepared {
+            path: path.to_owned(),
+            source_name: source_name.to_owned(),
+            file_name,
+            bytes,
+            hash,
+            release,
+        }))
+    }
+
+    /// Moves a file that cannot be published to `rejected/`, with a note.
+    fn reject(
+        &self,
+        path: &Path,
+        source_name: &str,
+        reason: &str,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<FileOutcome> {
+        let moved = files::move_into(path, &self.settings.rejected).with_context(|| {
+            format!(
+                "cannot move '{}' to '{}'",
+                path.display(),
+                self.settings.rejected.display()
+            )
+        })?;
+        let moved_name = moved
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let local = now.with_timezone(&self.settings.time_zone);
+        let note = format!(
+            "Pressroom could not publish \"{source_name}\" (received {}).\n\n\
+             Reason: {reason}\n\n\
+             The file is kept here, unchanged, as \"{moved_name}\".\n\
+             To publish it, correct it and drop it into the inbox again; this note and the file can then be deleted.\n\
+             To see what Pressroom makes of a file before dropping it: pressroom check FILE\n",
+            local.format("%Y-%m-%d %H:%M %Z"),
+        );
+        let note_path = self
+            .settings
+            .rejected
+            .join(format!("{moved_name}.error.txt"));
+        files::write_atomically(&note_path, note.as_bytes())
+            .with_context(|| format!("cannot write '{}'", note_path.display()))?;
+        tracing::warn!(file = %source_name, reason, "rejected");
+        Ok(FileOutcome::Rejected(reason.to_owned()))
+    }
+
+    /// Withdraws a release from every output; its archive copy and history stay.
+    pub fn retract(
+        &mut self,
+        id: &ReleaseId,
+        now: DateTime<Utc>,
+        dirty: &mut Dirty,
+    ) -> anyhow::Result<Option<StoredRelease>> {
+        let Some(current) = self.store.release(id)? else {
+            return Ok(None);
+        };
+        if current.retracted.is_none() {
+            self.journal
+                .append(&JournalEvent::Retract {
+                    at: now,
+                    id: id.to_string(),
+                })
+                .context("cannot write the archive journal")?;
+        }
+        let retracted = self.store.retract(id, now)?;
+        dirty.touch(&current.release);
+        dirty.removed_pages.insert(id.clone());
+        Ok(retracted)
+    }
+
+    /// Ingests `paths` in batches, then regenerates the outputs once.
+    /// `progress` is told how many files are done after each batch.
+    pub fn publish(
+        &mut self,
+        paths: &[PathBuf],
+        progress: &mut dyn FnMut(usize),
+    ) -> anyhow::Result<(RunReport, usize)> {
+        let mut report = RunReport::default();
+        let mut dirty = Dirty::default();
+        let mut done = 0;
+        for batch in paths.chunks(BATCH_SIZE) {
+            for (source_name, outcome) in self.ingest_batch(batch, &mut dirty)? {
+                log_outcome(&source_name, &outcome);
+                report.record(&source_name, &outcome);
+            }
+            done += batch.len();
+            progress(done);
+        }
+        let written = self.refresh(&mut dirty)?;
+        Ok((report, written))
+    }
+
+    /// Regenerates what `dirty` names and what embargoes lifted since the
+    /// last run make visible (everything, the first time).
+    pub fn refresh(&mut self, dirty: &mut Dirty) -> anyhow::Result<usize> {
+        let now = Utc::now();
+        let last_run_path = self.settings.state.join(LAST_RUN);
+        let last_run = fs::read_to_string(&last_run_path)
+            .ok()
+            .and_then(|text| DateTime::parse_from_rfc3339(text.trim()).ok())
+            .map(|t| t.to_utc());
+        if let Some(since) = last_run {
+            self.touch_lifted_embargoes(since, now, dirty)?;
+        }
+        let written = self.regenerate(dirty, last_run.is_none(), now)?;
+        files::write_atomically(&last_run_path, now.to_rfc3339().as_bytes())
+            .context("cannot write to the state folder")?;
+        Ok(written)
+    }
+
+    /// The next time an embargo lifts, if any.
+    pub fn next_embargo(&self) -> anyhow::Result<Option<DateTime<Utc>>> {
+        Ok(self.store.next_embargo(Utc::now())?)
+    }
+
+    /// Marks what an embargo lifting between `since` and `now` makes visible.
+    pub fn touch_lifted_embargoes(
+        &self,
+        since: DateTime<Utc>,
+        now: DateTime<Utc>,
+        dirty: &mut Dirty,
+    ) -> anyhow::Result<()> {
+        for stored in self.store.became_visible(since, now)? {
+            dirty.touch(&stored.release);
+            dirty.pages.insert(stored.release.id.clone());
+        }
+        Ok(())
+    }
+
+    /// Renders what `dirty` names; with `everything`, every scope and page.
+    /// Returns the number of files written (unchanged files are not).
+    pub fn regenerate(
+        &mut self,
+        dirty: &Dirty,
+        everything: bool,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<usize> {
+        let pending = self.settings.state.join(OUTPUTS_PENDING);
+        let fingerprint_path = self.settings.state.join(OUTPUTS_FINGERPRINT);
+        let fingerprint_changed = fs::read_to_string(&fingerprint_path).ok().as_deref()
+            != Some(self.fingerprint.as_str());
+        let everything = everything || pending.exists() || fingerprint_changed;
+        files::write_atomically(&pending, b"outputs are being written\n")
+            .context("cannot write to the state folder")?;
+        let mut written = 0;
+        // Pages first, so that no feed ever links to a page not yet written;
+        // withdrawn pages last, once no feed links to them any more.
+        let mut withdrawn: Vec<String> = dirty
+            .removed_pages
+            .iter()
+            .map(|id| id.to_string())
+            .collect();
+        let visible = if everything {
+            Some(self.render_all_pages(now, &mut written)?)
+        } else {
+            for id in &dirty.pages {
+                match self.render_page(id, now)? {
+                    Some(count) => written += count,
+                    None => withdrawn.push(id.to_string()),
+                }
+            }
+            None
+        };
+        let scopes: Vec<ScopeKey> = if everything {
+            self.all_scopes()?
+        } else {
+            dirty.scopes.iter().cloned().collect()
+        };
+        for scope in &scopes {
+            written += self.render_scope(scope, now)?;
+        }
+        match visible {
+            Some(visible) => self.remove_pages_except(&visible)?,
+            None => {
+                for id in &withdrawn {
+                    self.remove_page(id)?;
+                }
+            }
+        }
+        if fingerprint_changed {
+            files::write_atomically(&fingerprint_path, self.fingerprint.as_bytes())
+                .context("cannot write to the state folder")?;
+        }
+        files::remove_durably(&pending).context("cannot write to the state folder")?;
+        Ok(written)
+    }
+
+    fn all_scopes(&self) -> anyhow::Result<Vec<ScopeKey>> {
+        let mut scopes = vec![ScopeKey::All];
+        scopes.extend(self.store.languages()?.into_iter().map(ScopeKey::Language));
+        scopes.extend(
+            self.store
+                .categories()?
+                .into_iter()
+                .map(|(name, slug)| ScopeKey::Category { name, slug }),
+        );
+        Ok(scopes)
+    }
+
+    fn render_scope(&self, key: &ScopeKey, now: DateTime<Utc>) -> anyhow::Result<usize> {
+        let settings = &self.settings;
+        let (scope, store_scope) = match key {
+            ScopeKey::All => (Scope::All, pressroom_store::Scope::All),
+            ScopeKey::Language(tag) => {
+                if !settings.per_language {
+                    return Ok(0);
+                }
+                let lang = pressroom_core::Lang::parse(tag)
+                    .with_context(|| format!("stored language '{tag}'"))?;
+                (
+                    Scope::Language(lang),
+                    pressroom_store::Scope::Language(tag.clone()),
+                )
+            }
+            ScopeKey::Category { name, slug } => {
+                if !settings.per_category {
+                    return Ok(0);
+                }
+                (
+                    Scope::Category {
+                        name: name.clone(),
+                        slug: slug.clone(),
+                    },
+                    pressroom_store::Scope::Category(slug.clone()),
+                )
+            }
+        };
+        let rows = self.store.latest(&store_scope, now, settings.feed_limit)?;
+        let entries: Vec<Entry<'_>> = rows.iter().map(|row| self.entry(row)).collect();
+        let updated = self
+            .store
+            .last_change(&store_scope, now)?
+            .map_or_else(|| self.local(DateTime::UNIX_EPOCH), |t| self.local(t));
+        let folder = settings.public.join(scope.dir());
+        let mut written = 0;
+        for format in &settings.formats {
+            let bytes = render_feed(*format, &settings.site, &scope, &entries, updated);
+            written += usize::from(write_output(&folder.join(format.file_name()), &bytes)?);
+        }
+        let page = self
+            .templates
+            .render_index_page(&settings.site, &scope, &entries)?;
+        written += usize::from(write_output(&folder.join("index.html"), &page)?);
+        Ok(written)
+    }
+
+    /// Writes a release's page; `None` when it is not visible (its page must go).
+    fn render_page(&self, id: &ReleaseId, now: DateTime<Utc>) -> anyhow::Result<Option<usize>> {
+        match self.store.release(id)? {
+            Some(stored) if stored.retracted.is_none() && stored.visible_from <= now => {
+                self.write_page(&stored).map(Some)
+            }
+            _ => Ok(None),
+        }
+    }
+
+    fn write_page(&self, stored: &StoredRelease) -> anyhow::Result<usize> {
+        let entry = self.entry(stored);
+        let page = self
+            .templates
+            .render_release_page(&self.settings.site, &entry)?;
+        Ok(usize::from(write_output(
+            &self.page_path(&stored.release.id),
+            &page,
+        )?))
+    }
+
+    /// Writes the page of every visible release; returns their ids.
+    fn render_all_pages(
+        &self,
+        now: DateTime<Utc>,
+        written: &mut usize,
+    ) -> anyhow::Result<BTreeSet<String>> {
+        let mut visible = BTreeSet::new();
+        let mut failure = None;
+        self.store.for_each_visible(now, |stored| {
+            visible.insert(stored.release.id.to_string());
+            match self.write_page(&stored) {
+                Ok(count) => *written += count,
+                Err(error) => failure = failure.take().or(Some(error)),
+            }
+            Ok(())
+        })?;
+        match failure {
+            Some(error) => Err(error),
+            None => Ok(visible),
+        }
+    }
+
+    /// Removes the pages of releases no longer visible (retracted, or from another store).
+    fn remove_pages_except(&self, visible: &BTreeSet<String>) -> anyhow::Result<()> {
+        let releases = self.settings.public.join("releases");
+        let Ok(entries) = fs::read_dir(&releases) else {
+            return Ok(());
+        };
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if !visible.contains(&name) && !name.starts_with('.') {
+                fs::remove_dir_all(entry.path())
+                    .with_context(|| format!("cannot remove '{}'", entry.path().display()))?;
+            }
+        }
+        Ok(())
+    }
+
+    fn remove_page(&self, id: &str) -> anyhow::Result<()> {
+        let folder = self.settings.public.join("releases").join(id);
+        match fs::remove_dir_all(&folder) {
+            Ok(()) => Ok(()),
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(error) => {
+                Err(error).with_context(|| format!("cannot remove '{}'", folder.display()))
+            }
+        }
+    }
+
+    fn page_path(&self, id: &ReleaseId) -> PathBuf {
+        self.settings
+            .public
+            .join("releases")
+            .join(id.as_str())
+            .join("index.html")
+    }
+
+    fn entry<'a>(&self, stored: &'a StoredRelease) -> Entry<'a> {
+        Entry {
+            release: &stored.release,
+            tag_id: &stored.tag_id,
+            published: self.local(stored.published),
+            updated: self.local(stored.updated),
+        }
+    }
+
+    fn local(&self, time: DateTime<Utc>) -> DateTime<FixedOffset> {
+        time.with_timezone(&self.settings.time_zone).fixed_offset()
+    }
+
+    /// Recreates the store from the archive and its journal alone, then every
+    /// output. The old store is kept beside the new one until this succeeds.
+    pub fn rebuild(settings: Settings, now: DateTime<Utc>) -> anyhow::Result<RebuildReport> {
+        let journal = Journal::new(&settings.archive);
+        let (events, torn) = journal.read().context("cannot read the archive journal")?;
+        let store_path = settings.store_path();
+        fs::create_dir_all(&settings.state)?;
+        let fresh_path = settings.state.join("pressroom.db.rebuilding");
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = fs::remove_file(format!("{}{suffix}", fresh_path.display()));
+        }
+        let mut store = Store::open(&fresh_path)
+            .with_context(|| format!("cannot create the store '{}'", fresh_path.display()))?;
+        let mut report = RebuildReport {
+            torn_lines: torn,
+            ..RebuildReport::default()
+        };
+        for event in events {
+            match event {
+                JournalEvent::Ingest {
+                    at,
+                    id,
+                    tag_id,
+                    source_name,
+                    archive_path,
+                    hash,
+                    published,
+                    visible_from,
+                } => {
+                    let path = settings.archive.join(&archive_path);
+                    let bytes = match fs::read(&path) {
+                        Ok(bytes) => bytes,
+                        Err(error) => {
+                            report.missing.push(format!("{archive_path}: {error}"));
+                            continue;
+                        }
+                    };
+                    let file_name = path
+                        .file_name()
+                        .map(|n| n.to_string_lossy().into_owned())
+                        .unwrap_or_default();
+                    let mut release = match parse_release(&file_name, &bytes, &settings.parse) {
+                        Ok(parsed) => parsed.release,
+                        Err(rejected) => {
+                            report
+                                .missing
+                                .push(format!("{archive_path}: {}", rejected.error));
+                            continue;
+                        }
+                    };
+                    for category in folder_categories(&source_name) {
+                        if !release.categories.contains(&category) {
+                            release.categories.push(category);
+                        }
+                    }
+                    release.id =
+                        ReleaseId::parse(&id).with_context(|| format!("journal id '{id}'"))?;
+                    let stored = store.store(NewVersion {
+                        release,
+                        tag_id,
+                        source_name,
+                        source_hash: hash,
+                        archive_path,
+                        at,
+                        published,
+                        visible_from,
+                    })?;
+                    report.versions += usize::from(stored != Stored::Unchanged);
+                }
+                JournalEvent::Retract { at, id } => {
+                    let id = ReleaseId::parse(&id).with_context(|| format!("journal id '{id}'"))?;
+                    store.retract(&id, at)?;
+                    report.retractions += 1;
+                }
+            }
+        }
+        report.releases = store.count()? as usize;
+        drop(store);
+        if store_path.exists() {
+            let backup = settings.state.join("pressroom.db.before-rebuild");
+            for suffix in ["-wal", "-shm"] {
+                let _ = fs::remove_file(format!("{}{suffix}", store_path.display()));
+            }
+            fs::rename(&store_path, &backup)
+                .with_context(|| format!("cannot move the old store to '{}'", backup.display()))?;
+            report.backup = Some(backup);
+        }
+        fs::rename(&fresh_path, &store_path).context("cannot put the rebuilt store in place")?;
+        files::sync_folder(&settings.state)?;
+        let mut workspace = Self::open(settings)?;
+        report.outputs_written = workspace.regenerate(&Dirty::default(), true, now)?;
+        Ok(report)
+    }
+}
+
+/// Logs what became of a file (rejections are logged where they happen).
+pub fn log_outcome(source_name: &str, outcome: &FileOutcome) {
+    match outcome {
+        FileOutcome::Published(id) => tracing::info!(file = %source_name, %id, "published"),
+        FileOutcome::Updated(id, revision) => {
+            tracing::info!(file = %source_name, %id, revision, "updated")
+        }
+        FileOutcome::Unchanged(id) => {
+            tracing::info!(file = %source_name, %id, "unchanged: the same bytes are already published")
+        }
+        FileOutcome::Skipped(why) => {
+            tracing::info!(file = %source_name, "left for the next run: {why}")
+        }
+        FileOutcome::Rejected(_) => {}
+    }
+}
+
+/// A file read and parsed, waiting for its batch to be stored.
+struct Prepared {
+    path: PathBuf,
+    source_name: String,
+    file_name: String,
+    bytes: Vec<u8>,
+    hash: String,
+    release: Release,
+}
+
+/// `path` relative to `root`, with `/` separators.
+fn relative_path(root: &Path, path: &Path) -> String {
+    let relative = path.strip_prefix(root).unwrap_or(path);
+    relative
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy())
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// `tag:AUTHORITY,YYYY-MM-DD:ID` (RFC 4151), dated by the first publication.
+fn tag_id(settings: &Settings, id: &ReleaseId, published: DateTime<Utc>) -> String {
+    let day = published
+        .with_timezone(&settings.time_zone)
+        .format("%Y-%m-%d");
+    format!("tag:{},{day}:{id}", settings.tag_authority)
+}
+
+/// What `rebuild` did.
+#[derive(Debug, Default)]
+pub struct RebuildReport {
+    pub versions: usize,
+    pub retractions: usize,
+    pub releases: usize,
+    pub outputs_written: usize,
+    /// Archive files named by the journal that could not be read or parsed.
+    pub missing: Vec<String>,
+    pub torn_lines: Vec<usize>,
+    pub backup: Option<PathBuf>,
+}
+
+/// Writes an output file atomically, only when its bytes changed.
+fn write_output(path: &Path, bytes: &[u8]) -> anyhow::Result<bool> {
+    files::write_if_changed(path, bytes)
+        .with_context(|| format!("cannot write '{}'", path.display()))
+}
+
+/// The built-in templates with the operator's overrides, and the overrides'
+/// sources (for the fingerprint).
+fn load_templates(folder: Option<&Path>) -> anyhow::Result<(Templates, Vec<(String, String)>)> {
+    let Some(folder) = folder else {
+        return Ok((Templates::builtin(), Vec::new()));
+    };
+    let mut overrides = Vec::new();
+    let entries = fs::read_dir(folder)
+        .with_context(|| format!("cannot read the templates folder '{}'", folder.display()))?;
+    for entry in entries {
+        let path = entry?.path();
+        if path
+            .extension()
+            .is_some_and(|e| e == "html" || e == "xml" || e == "txt")
+        {
+            let name = path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let source = fs::read_to_string(&path)
+                .with_context(|| format!("cannot read '{}'", path.display()))?;
+            overrides.push((name, source));
+        }
+    }
+    overrides.sort();
+    let templates = Templates::with_overrides(overrides.clone())
+        .with_context(|| format!("invalid template in '{}'", folder.display()))?;
+    Ok((templates, overrides))
+}
+
+/// Every folder on a file's path inside the inbox is a category:
+/// `energie/communique.txt` belongs to "energie".
+pub fn folder_categories(source_name: &str) -> Vec<String> {
+    let mut parts: Vec<&str> = source_name.split('/').collect();
+    parts.pop();
+    parts
+        .into_iter()
+        .filter(|p| !p.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Whether an office suite holds a lock on this document (it is still being edited).
+fn is_locked(path: &Path) -> bool {
+    let (Some(folder), Some(name)) = (path.parent(), path.file_name()) else {
+        return false;
+    };
+    let name = name.to_string_lossy();
+    folder.join(format!(".~lock.{name}#")).exists()
+}
+
+/// When a release shows as published: the exact time its front matter
+/// gives; for a dateline day, the ingest time when it is that day, else the
+/// start of that day; with no date, the ingest time. Never before its embargo.
+pub fn published_time(
+    release: &Release,
+    first_ingested: DateTime<Utc>,
+    zone: &chrono_tz::Tz,
+) -> DateTime<Utc> {
+    let start_of = |day: chrono::NaiveDate| {
+        let local = day.and_time(NaiveTime::MIN);
+        zone.from_local_datetime(&local)
+            .earliest()
+            .or_else(|| {
+                zone.from_local_datetime(&(local + chrono::Duration::hours(1)))
+                    .earliest()
+            })
+            .map_or(first_ingested, |t| t.to_utc())
+    };
+    let base = match release.date {
+        None => first_ingested,
+        Some(ReleaseDate::Exact(exact)) => exact.to_utc(),
+        Some(ReleaseDate::Local(local)) => zone
+            .from_local_datetime(&local)
+            .earliest()
+            .map_or_else(|| start_of(local.date()), |t| t.to_utc()),
+        Some(ReleaseDate::Day(day)) => {
+            if first_ingested.with_timezone(zone).date_naive() == day {
+                first_ingested
+            } else {
+                start_of(day)
+            }
+        }
+    };
+    match release.embargo {
+        Some(embargo) if embargo.to_utc() > base => embargo.to_utc(),
+        _ => base,
+    }
+}
+
+fn hex_sha256(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn folders_are_categories() {
+        assert_eq!(folder_categories("communique.txt"), Vec::<String>::new());
+        assert_eq!(folder_categories("Énergie/communique.txt"), ["Énergie"]);
+        assert_eq!(folder_categories("a/b/c.md"), ["a", "b"]);
+    }
+
+    fn release(text: &str) -> Release {
+        parse_release(
+            "r.md",
+            text.as_bytes(),
+            &pressroom_core::ParseOptions::default(),
+        )
+        .unwrap()
+        .release
+    }
+
+    #[test]
+    fn published_times() {
+        let paris: chrono_tz::Tz = "Europe/Paris".parse().unwrap();
+        let ingested = DateTime::parse_from_rfc3339("2024-03-21T13:00:00Z")
+            .unwrap()
+            .to_utc();
+        let same_day = release("# T\n\nPARIS, 21 mars 2024 – Texte.");
+        assert_eq!(published_time(&same_day, ingested, &paris), ingested);
+        let earlier = release("# T\n\nPARIS, 1 mars 2024 – Texte.");
+        assert_eq!(
+            published_time(&earlier, ingested, &paris).to_rfc3339(),
+            "2024-02-29T23:00:00+00:00"
+        );
+        let exact = release("---\ndate: 2024-03-20T10:00:00+02:00\n---\n# T\n\nTexte.");
+        assert_eq!(
+            published_time(&exact, ingested, &paris).to_rfc3339(),
+            "2024-03-20T08:00:00+00:00"
+        );
+        let embargoed = release(
+            "---\nembargo: 2024-03-22T08:00:00+01:00\n---\n# T\n\nPARIS, 21 mars 2024 – Texte.",
+        );
+        assert_eq!(
+            published_time(&embargoed, ingested, &paris).to_rfc3339(),
+            "2024-03-22T07:00:00+00:00"
+        );
+        let undated = release("# T\n\nTexte.");
+        assert_eq!(published_time(&undated, ingested, &paris), ingested);
+    }
+}

@@ -1,0 +1,537 @@
+//! End-to-end: `init`, `publish`, `retract`, `list` and `rebuild` through the
+//! real binary, with the outputs read back by independent parsers.
+
+#[path = "support/mod.rs"]
+mod support;
+
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
+
+use support::{BASE_URL, TestWorkspace, read_feed, text, validate_xml, wait_for};
+
+fn demo_inbox() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../feeds/inbox")
+}
+
+fn copy_demo_inbox(workspace: &TestWorkspace) {
+    for entry in std::fs::read_dir(demo_inbox()).unwrap() {
+        let path = entry.unwrap().path();
+        std::fs::copy(&path, workspace.inbox().join(path.file_name().unwrap())).unwrap();
+    }
+}
+
+#[test]
+fn the_demo_config_is_valid_and_its_inbox_publishable() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let output = support::pressroom_in(
+        &root,
+        &["--config", "feeds/pressroom.toml", "check", "feeds/inbox"],
+    );
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}{}",
+        text(&output.stdout),
+        text(&output.stderr)
+    );
+}
+
+#[test]
+fn init_writes_a_complete_config_and_the_folders() {
+    let workspace = TestWorkspace::new(&[]);
+    for folder in ["inbox", "archive", "rejected", "public", "state"] {
+        assert!(workspace.path(folder).is_dir(), "{folder} missing");
+    }
+    let config = workspace.read("pressroom.toml");
+    for key in [
+        "title",
+        "base_url",
+        "tag_authority",
+        "default_lang",
+        "time_zone",
+        "limit",
+        "formats",
+        "per_language",
+        "per_category",
+        "author_email",
+        "max_file_size",
+    ] {
+        assert!(
+            config.contains(&format!("\n{key} = ")),
+            "{key} missing from the config"
+        );
+    }
+    // A second init refuses to overwrite.
+    let again = support::pressroom_in(workspace.dir.path(), &["init", "ws"]);
+    assert_eq!(again.status.code(), Some(2));
+    assert!(text(&again.stderr).contains("already exists"));
+}
+
+#[test]
+fn the_demo_workspace_publishes_valid_feeds_in_every_scope() {
+    let workspace = TestWorkspace::new(&[("time_zone", "\"Europe/Paris\"")]);
+    copy_demo_inbox(&workspace);
+    let inbox_count = workspace.count_files("inbox");
+    let summary = workspace.publish(0);
+    assert!(
+        summary.contains(&format!("published {inbox_count},")),
+        "{summary}"
+    );
+    assert_eq!(workspace.count_files("inbox"), 0, "the inbox is emptied");
+    assert_eq!(
+        workspace.count_files("archive"),
+        inbox_count + 1,
+        "originals and the journal are archived"
+    );
+
+    let public = workspace.public();
+    for scope in [
+        "",
+        "fr/",
+        "en/",
+        "ar/",
+        "es/",
+        "category/environment/",
+        "category/port/",
+    ] {
+        let atom = read_feed(&public, &format!("{scope}atom.xml"));
+        let rss = read_feed(&public, &format!("{scope}rss.xml"));
+        let json = read_feed(&public, &format!("{scope}feed.json"));
+        let ids = |feed: &support::ReadFeed| {
+            feed.feed
+                .entries
+                .iter()
+                .map(|e| e.id.clone())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            ids(&atom),
+            ids(&rss),
+            "{scope}: the same ids in Atom and RSS"
+        );
+        assert_eq!(
+            ids(&atom),
+            ids(&json),
+            "{scope}: the same ids in Atom and JSON Feed"
+        );
+        assert!(!ids(&atom).is_empty(), "{scope}: empty feed");
+        assert!(
+            public.join(format!("{scope}index.html")).is_file(),
+            "{scope}: no listing page"
+        );
+    }
+    let all = read_feed(&public, "atom.xml").feed;
+    assert_eq!(all.entries.len(), inbox_count);
+    // Newest first, by the release's own date.
+    let published: Vec<_> = all.entries.iter().map(|e| e.published.unwrap()).collect();
+    assert!(published.windows(2).all(|w| w[0] >= w[1]), "{published:?}");
+
+    // Dates carry the configured zone's offset (Paris is +01:00 or +02:00).
+    let atom_text = workspace.read("public/atom.xml");
+    assert!(
+        atom_text.contains("+02:00</published>") || atom_text.contains("+01:00</published>"),
+        "{atom_text}"
+    );
+    let rss_text = workspace.read("public/rss.xml");
+    assert!(rss_text.contains(" +0200</pubDate>") || rss_text.contains(" +0100</pubDate>"));
+
+    // Arabic is right to left on its page.
+    let arabic = all
+        .entries
+        .iter()
+        .find(|e| e.title.as_ref().unwrap().content.contains("مكتبة"))
+        .expect("the Arabic release");
+    let page_url = &arabic.links[0].href;
+    let page = std::fs::read_to_string(
+        public
+            .join(page_url.strip_prefix(BASE_URL).unwrap())
+            .join("index.html"),
+    )
+    .unwrap();
+    assert!(
+        page.contains("lang=\"ar\"") && page.contains("dir=\"rtl\""),
+        "{page}"
+    );
+
+    // The index advertises the feeds.
+    let index = workspace.read("public/index.html");
+    assert!(
+        index.contains("application/atom+xml") && index.contains("application/rss+xml"),
+        "{index}"
+    );
+}
+
+#[test]
+fn ids_are_stable_and_outputs_untouched_when_nothing_changes() {
+    let workspace = TestWorkspace::new(&[]);
+    copy_demo_inbox(&workspace);
+    workspace.publish(0);
+    let before = workspace.snapshot("public");
+    let summary = workspace.publish(0);
+    assert!(summary.contains("0 output file(s) written"), "{summary}");
+    assert_eq!(workspace.snapshot("public"), before);
+}
+
+#[test]
+fn a_byte_identical_redrop_is_not_published_again() {
+    let workspace = TestWorkspace::new(&[]);
+    let text = "Un titre\n\nParis, 3 mars 2024\n\nUn paragraphe.\n";
+    workspace.drop_file("a.txt", text);
+    workspace.publish(0);
+    workspace.drop_file("a-again.txt", text);
+    let summary = workspace.publish(0);
+    assert!(
+        summary.contains("published 0, updated 0, unchanged 1"),
+        "{summary}"
+    );
+    assert_eq!(
+        read_feed(&workspace.public(), "atom.xml")
+            .feed
+            .entries
+            .len(),
+        1
+    );
+}
+
+#[test]
+fn an_update_keeps_the_id_and_records_the_change() {
+    let workspace = TestWorkspace::new(&[]);
+    workspace.drop_file(
+        "annonce.md",
+        "---\nid: cp-2024-01\n---\n# Premier titre\n\nParis, 3 mars 2024 – Texte.\n",
+    );
+    workspace.publish(0);
+    let first = read_feed(&workspace.public(), "atom.xml")
+        .feed
+        .entries
+        .remove(0);
+    std::thread::sleep(Duration::from_millis(1100)); // so that the updated time visibly moves
+    workspace.drop_file(
+        "annonce.md",
+        "---\nid: cp-2024-01\n---\n# Titre corrigé\n\nParis, 3 mars 2024 – Texte corrigé.\n",
+    );
+    let summary = workspace.publish(0);
+    assert!(summary.contains("updated 1"), "{summary}");
+    let entries = read_feed(&workspace.public(), "atom.xml").feed.entries;
+    assert_eq!(entries.len(), 1);
+    assert_eq!(entries[0].id, first.id, "the same permanent id");
+    assert_eq!(entries[0].title.as_ref().unwrap().content, "Titre corrigé");
+    assert!(entries[0].updated > first.updated, "a new updated time");
+    assert_eq!(
+        entries[0].published, first.published,
+        "the same published time"
+    );
+    let list = text(&workspace.run(&["list"]).stdout);
+    assert!(list.contains("r2") && list.contains("cp-2024-01"), "{list}");
+    assert_eq!(
+        workspace.count_files("archive"),
+        3,
+        "both versions and the journal are archived"
+    );
+}
+
+#[test]
+fn two_releases_with_the_same_title_and_date_are_both_published() {
+    let workspace = TestWorkspace::new(&[]);
+    workspace.drop_file(
+        "a.txt",
+        "Réunion annuelle\n\nLyon, 5 mai 2024\n\nPremière réunion.\n",
+    );
+    workspace.drop_file(
+        "b.txt",
+        "Réunion annuelle\n\nLyon, 5 mai 2024\n\nUne autre réunion.\n",
+    );
+    workspace.publish(0);
+    let entries = read_feed(&workspace.public(), "atom.xml").feed.entries;
+    assert_eq!(entries.len(), 2);
+    assert_ne!(entries[0].id, entries[1].id);
+}
+
+#[test]
+fn xml_special_and_forbidden_characters_and_scripts_never_break_a_feed() {
+    let workspace = TestWorkspace::new(&[]);
+    workspace.drop_file(
+        "special.txt",
+        "Résultats <2024> & \"perspectives\" ]]> d'AT&T\u{b}\n\nParis, 3 mars 2024\n\nLe chiffre <b>progresse</b> & l'écart \u{1}se réduit ]]> fin.\n",
+    );
+    workspace.drop_file(
+        "script.md",
+        "# Annonce\n\nTexte <script>alert(1)</script> et <a href=\"javascript:alert(2)\" onclick=\"x()\">lien</a>.\n\n<img src=\"x.png\" onerror=\"alert(3)\">\n",
+    );
+    workspace.drop_file(
+        "long.txt",
+        format!("{}\n\nCorps du texte.\n", "Un titre très long ".repeat(110)),
+    );
+    workspace.publish(0);
+    let public = workspace.public();
+    for file in ["atom.xml", "rss.xml", "feed.json"] {
+        let feed = read_feed(&public, file).feed;
+        assert_eq!(feed.entries.len(), 3, "{file}");
+        let titles: Vec<String> = feed
+            .entries
+            .iter()
+            .map(|e| e.title.as_ref().unwrap().content.clone())
+            .collect();
+        assert!(
+            titles
+                .iter()
+                .any(|t| t.starts_with("Résultats <2024> & \"perspectives\" ]]> d'AT&T")),
+            "{file}: {titles:?}"
+        );
+    }
+    for path in support::walk(&public) {
+        let content = std::fs::read_to_string(&path).unwrap();
+        assert!(
+            !content.contains('\u{b}') && !content.contains('\u{1}'),
+            "{}",
+            path.display()
+        );
+        let lower = content.to_lowercase();
+        for forbidden in ["<script>alert", "onclick", "onerror", "javascript:"] {
+            assert!(
+                !lower.contains(forbidden),
+                "{forbidden} in {}",
+                path.display()
+            );
+        }
+        if path.extension().is_some_and(|e| e == "xml") {
+            validate_xml(&path);
+        }
+    }
+}
+
+#[test]
+fn bad_files_are_rejected_with_a_note_and_the_rest_published() {
+    let workspace = TestWorkspace::new(&[]);
+    workspace.drop_file("good.txt", "Titre\n\nParis, 3 mars 2024\n\nTexte.\n");
+    workspace.drop_file("bad-date.txt", "Titre\n\nRiyad, 31-02-2022\n\nTexte.\n");
+    workspace.drop_file("empty.txt", "");
+    workspace.drop_file("photo.pdf", "%PDF-1.7");
+    workspace.drop_file(".~lock.good.txt#", "lock");
+    workspace.drop_file("draft.txt~", "backup");
+    let outside = tempfile::tempdir().unwrap();
+    let secret = outside.path().join("secret.txt");
+    std::fs::write(&secret, "Secret\n\nDo not publish.\n").unwrap();
+    std::os::unix::fs::symlink(&secret, workspace.inbox().join("link.txt")).unwrap();
+
+    let summary = workspace.publish(1);
+    assert!(summary.contains("rejected 4"), "{summary}");
+    let note = workspace.read("rejected/bad-date.txt.error.txt");
+    assert!(
+        note.contains("impossible date '31-02-2022' in the dateline at line 3"),
+        "{note}"
+    );
+    assert!(
+        workspace
+            .read("rejected/empty.txt.error.txt")
+            .contains("empty")
+    );
+    assert!(
+        workspace
+            .read("rejected/photo.pdf.error.txt")
+            .contains("unsupported file type '.pdf'")
+    );
+    assert!(
+        workspace
+            .read("rejected/link.txt.error.txt")
+            .contains("symbolic link")
+    );
+    assert!(
+        workspace.path("rejected/bad-date.txt").is_file(),
+        "the file itself is kept"
+    );
+    // The link was moved, not followed: its target is untouched and unpublished.
+    assert_eq!(
+        std::fs::read_to_string(&secret).unwrap(),
+        "Secret\n\nDo not publish.\n"
+    );
+    assert!(!workspace.read("public/atom.xml").contains("Secret"));
+    // good.txt waited while its LibreOffice lock existed; editor files are never touched.
+    assert!(workspace.inbox().join("good.txt").is_file());
+    assert!(workspace.inbox().join(".~lock.good.txt#").is_file());
+    assert!(workspace.inbox().join("draft.txt~").is_file());
+    std::fs::remove_file(workspace.inbox().join(".~lock.good.txt#")).unwrap();
+    let summary = workspace.publish(0);
+    assert!(summary.contains("published 1"), "{summary}");
+}
+
+#[test]
+fn a_subfolder_is_a_category_feed() {
+    let workspace = TestWorkspace::new(&[]);
+    workspace.drop_file(
+        "Énergie verte/eolien.txt",
+        "Un parc éolien\n\nNantes, 3 mars 2024\n\nTexte.\n",
+    );
+    workspace.publish(0);
+    let feed = read_feed(&workspace.public(), "category/energie-verte/atom.xml").feed;
+    assert_eq!(feed.entries.len(), 1);
+    assert_eq!(feed.entries[0].categories[0].term, "Énergie verte");
+}
+
+#[test]
+fn an_unwritable_public_folder_is_a_clear_error_and_the_inbox_is_kept() {
+    let workspace = TestWorkspace::new(&[]);
+    workspace.drop_file("a.txt", "Titre\n\nParis, 3 mars 2024\n\nTexte.\n");
+    // Tests run as root, which ignores permissions: a file where the folder
+    // should be makes public/ unwritable for anyone.
+    std::fs::remove_dir(workspace.public()).unwrap();
+    std::fs::write(workspace.public(), "not a folder").unwrap();
+    let output = workspace.run(&["publish"]);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = text(&output.stderr);
+    assert!(stderr.contains("public"), "{stderr}");
+    assert!(
+        workspace.inbox().join("a.txt").is_file(),
+        "the inbox is untouched"
+    );
+    std::fs::remove_file(workspace.public()).unwrap();
+    workspace.publish(0);
+    assert_eq!(
+        read_feed(&workspace.public(), "atom.xml")
+            .feed
+            .entries
+            .len(),
+        1
+    );
+}
+
+#[test]
+fn retract_withdraws_a_release_from_every_output_and_keeps_its_archive() {
+    let workspace = TestWorkspace::new(&[]);
+    workspace.drop_file(
+        "a.md",
+        "---\nid: to-retract\ncategories: [Port]\n---\n# A retirer\n\nTexte.\n",
+    );
+    workspace.drop_file("b.md", "---\nid: to-keep\n---\n# A garder\n\nTexte.\n");
+    workspace.publish(0);
+    assert!(
+        workspace
+            .path("public/releases/to-retract/index.html")
+            .is_file()
+    );
+    let output = workspace.run(&["retract", "to-retract"]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    for file in [
+        "atom.xml",
+        "rss.xml",
+        "feed.json",
+        "category/port/atom.xml",
+        "index.html",
+    ] {
+        assert!(
+            !workspace
+                .read(&format!("public/{file}"))
+                .contains("to-retract"),
+            "{file}"
+        );
+    }
+    assert!(!workspace.path("public/releases/to-retract").exists());
+    assert_eq!(
+        read_feed(&workspace.public(), "atom.xml")
+            .feed
+            .entries
+            .len(),
+        1
+    );
+    assert!(text(&workspace.run(&["list"]).stdout).contains("retracted"));
+    assert!(
+        support::walk(&workspace.path("archive"))
+            .iter()
+            .any(|p| p.ends_with("a.md"))
+    );
+    let unknown = workspace.run(&["retract", "no-such-release"]);
+    assert_eq!(unknown.status.code(), Some(2));
+    assert!(text(&unknown.stderr).contains("no-such-release"));
+}
+
+#[test]
+fn an_embargoed_release_is_published_from_its_time() {
+    let workspace = TestWorkspace::new(&[]);
+    let embargo = chrono::Utc::now() + chrono::Duration::seconds(3);
+    workspace.drop_file(
+        "embargo.md",
+        format!(
+            "---\nid: embargoed\nembargo: {}\n---\n# Sous embargo\n\nTexte.\n",
+            embargo.to_rfc3339()
+        ),
+    );
+    workspace.drop_file("now.md", "---\nid: now\n---\n# Tout de suite\n\nTexte.\n");
+    workspace.publish(0);
+    assert!(!workspace.read("public/atom.xml").contains("embargoed"));
+    assert!(!workspace.path("public/releases/embargoed").exists());
+    assert!(text(&workspace.run(&["list"]).stdout).contains("embargoed"));
+    wait_for("the embargo to pass", Duration::from_secs(10), || {
+        chrono::Utc::now() > embargo
+    });
+    workspace.publish(0);
+    assert!(workspace.read("public/atom.xml").contains("embargoed"));
+    assert!(
+        workspace
+            .path("public/releases/embargoed/index.html")
+            .is_file()
+    );
+}
+
+#[test]
+fn rebuild_from_the_archive_alone_yields_the_same_outputs() {
+    let workspace = TestWorkspace::new(&[("time_zone", "\"Asia/Riyadh\"")]);
+    copy_demo_inbox(&workspace);
+    workspace.drop_file("gone.md", "---\nid: gone\n---\n# Retiré\n\nTexte.\n");
+    workspace.publish(0);
+    assert!(workspace.run(&["retract", "gone"]).status.success());
+    let before = workspace.snapshot("public");
+    std::fs::remove_file(workspace.path("state/pressroom.db")).unwrap();
+    let output = workspace.run(&["rebuild"]);
+    assert!(
+        output.status.success(),
+        "{}{}",
+        text(&output.stdout),
+        text(&output.stderr)
+    );
+    assert_eq!(workspace.snapshot("public"), before);
+    assert!(!workspace.read("public/atom.xml").contains("gone"));
+}
+
+#[test]
+fn a_publish_killed_midway_loses_and_duplicates_nothing() {
+    let workspace = TestWorkspace::new(&[]);
+    let count = 300;
+    for i in 0..count {
+        workspace.drop_file(
+            &format!("r{i:04}.txt"),
+            format!("Communiqué numéro {i}\n\nParis, 3 mars 2024\n\nLe texte du communiqué {i}.\n"),
+        );
+    }
+    let mut child = Command::new(env!("CARGO_BIN_EXE_pressroom"))
+        .args(["--config", workspace.config().to_str().unwrap(), "publish"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_for("some files to be archived", Duration::from_secs(60), || {
+        workspace.count_files("inbox") < count - 20
+    });
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    assert!(workspace.count_files("inbox") > 0, "killed before the end");
+    workspace.publish(0);
+    assert_eq!(workspace.count_files("inbox"), 0);
+    let list = workspace.run(&["list", "--json"]);
+    assert_eq!(
+        text(&list.stdout).lines().count(),
+        count,
+        "every release stored once"
+    );
+    for file in ["atom.xml", "rss.xml", "feed.json"] {
+        let feed = read_feed(&workspace.public(), file).feed;
+        assert_eq!(feed.entries.len(), 50, "{file}");
+    }
+    for path in support::walk(&workspace.public()) {
+        if path.extension().is_some_and(|e| e == "xml") {
+            validate_xml(&path);
+        }
+    }
+    let pages = support::walk(&workspace.path("public/releases")).len();
+    assert_eq!(pages, count, "a page per release");
+}
