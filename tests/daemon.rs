@@ -271,6 +271,15 @@ fn editor_lock_and_swap_files_are_left_alone() {
 }
 
 #[test]
+fn polling_works_where_inotify_does_not() {
+    let workspace = TestWorkspace::new(&[("poll", "true"), ("poll_interval_ms", "200")]);
+    let daemon = Daemon::ready(&workspace);
+    workspace.drop_file("polled.txt", release("Vu par sondage"));
+    wait_published(&workspace, "Vu par sondage");
+    assert!(daemon.stop().success());
+}
+
+#[test]
 fn files_dropped_while_stopped_are_published_at_start() {
     let workspace = TestWorkspace::new(&[]);
     workspace.drop_file("early.txt", release("Déposé pendant l'arrêt"));

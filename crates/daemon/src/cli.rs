@@ -66,6 +66,23 @@ pub enum Command {
     /// List the stored releases, newest first.
     List(ListArgs),
 
+    /// Show the state of the workspace: files waiting in the inbox, rejected
+    /// files and why, the last publish, the next embargo, the store's size.
+    Status(StatusArgs),
+
+    /// Check the configuration file.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    ///
+    /// For bash: pressroom completions bash > /etc/bash_completion.d/pressroom
+    Completions(CompletionsArgs),
+
+    /// Print the man page (roff), generated from this command line definition.
+    #[command(hide = true)]
+    Manpage,
+
     /// Recreate the store from archive/ alone (its originals and journal), then
     /// every output. For disaster recovery: the old store is kept beside the
     /// new one as state/pressroom.db.before-rebuild.
@@ -78,6 +95,26 @@ pub struct RunArgs {
     /// overrides [serve] address in the config.
     #[arg(long, value_name = "ADDR")]
     pub serve: Option<std::net::SocketAddr>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Validate the config file and print the effective settings (every
+    /// default filled in, paths made absolute). Exits 2 when it is invalid.
+    Check,
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// Print one JSON object.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    pub shell: clap_complete::Shell,
 }
 
 #[derive(Debug, Args)]

@@ -10,7 +10,7 @@ use chrono::Utc;
 use pressroom_core::ReleaseId;
 use serde::Serialize;
 
-use crate::cli::{InitArgs, ListArgs, RetractArgs};
+use crate::cli::{InitArgs, ListArgs, RetractArgs, StatusArgs};
 use crate::config::{Settings, default_config_text};
 use crate::daemon::lock::WorkspaceLock;
 use crate::files;
@@ -219,4 +219,140 @@ pub fn rebuild(config: &Path) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::from(1)
     })
+}
+
+/// `pressroom status --json`: a contract for monitoring scripts (fields are
+/// only ever added).
+#[derive(Serialize)]
+struct Status {
+    config: String,
+    inbox: String,
+    /// Release files waiting in the inbox.
+    inbox_files: usize,
+    /// Files in rejected/ with the reason their note gives.
+    rejected: Vec<RejectedFile>,
+    releases: u64,
+    /// RFC 3339, or null before the first publish.
+    last_publish: Option<String>,
+    /// The next embargo to lift (RFC 3339), or null.
+    next_embargo: Option<String>,
+    store_bytes: u64,
+    /// Whether a daemon holds the workspace's lock.
+    daemon_running: bool,
+}
+
+#[derive(Serialize)]
+struct RejectedFile {
+    file: String,
+    reason: String,
+}
+
+pub fn status(config: &Path, args: &StatusArgs) -> anyhow::Result<ExitCode> {
+    let settings = Settings::load(config)?;
+    let daemon_running =
+        settings.state.is_dir() && WorkspaceLock::acquire(&settings.state).is_err();
+    let workspace = Workspace::open(settings)?;
+    let settings = &workspace.settings;
+    let inbox_files = workspace.inbox_files()?.len();
+    let mut rejected = Vec::new();
+    if let Ok(entries) = std::fs::read_dir(&settings.rejected) {
+        let mut notes: Vec<_> = entries.flatten().map(|e| e.path()).collect();
+        notes.sort();
+        for note in notes {
+            let name = note
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let Some(file) = name.strip_suffix(".error.txt") else {
+                continue;
+            };
+            let text = std::fs::read_to_string(&note).unwrap_or_default();
+            let reason = text
+                .lines()
+                .find_map(|line| line.strip_prefix("Reason: "))
+                .unwrap_or("(see the note)")
+                .to_owned();
+            rejected.push(RejectedFile {
+                file: file.to_owned(),
+                reason,
+            });
+        }
+    }
+    let store_bytes = ["", "-wal"]
+        .iter()
+        .filter_map(|suffix| {
+            std::fs::metadata(format!("{}{suffix}", settings.store_path().display())).ok()
+        })
+        .map(|m| m.len())
+        .sum();
+    let status = Status {
+        config: config.display().to_string(),
+        inbox: settings.inbox.display().to_string(),
+        inbox_files,
+        rejected,
+        releases: workspace.store.count()?,
+        last_publish: workspace.last_run().map(|t| t.to_rfc3339()),
+        next_embargo: workspace.next_embargo()?.map(|t| t.to_rfc3339()),
+        store_bytes,
+        daemon_running,
+    };
+    if args.json {
+        println!("{}", serde_json::to_string(&status)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    let zone = &settings.time_zone;
+    let local = |rfc3339: &Option<String>| {
+        rfc3339
+            .as_deref()
+            .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+            .map_or_else(
+                || "never".to_owned(),
+                |t| {
+                    t.with_timezone(zone)
+                        .format("%Y-%m-%d %H:%M:%S %Z")
+                        .to_string()
+                },
+            )
+    };
+    println!("workspace:     {}", status.config);
+    println!(
+        "daemon:        {}",
+        if status.daemon_running {
+            "running"
+        } else {
+            "not running"
+        }
+    );
+    println!(
+        "inbox:         {} file(s) waiting in {}",
+        status.inbox_files, status.inbox
+    );
+    println!("releases:      {} stored", status.releases);
+    println!("last publish:  {}", local(&status.last_publish));
+    if status.next_embargo.is_some() {
+        println!("next embargo:  {}", local(&status.next_embargo));
+    }
+    println!("store:         {:.1} MB", status.store_bytes as f64 / 1e6);
+    println!(
+        "rejected:      {} file(s) in {}",
+        status.rejected.len(),
+        settings.rejected.display()
+    );
+    for file in &status.rejected {
+        println!("  {}: {}", file.file, file.reason);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn config_check(config: &Path) -> anyhow::Result<ExitCode> {
+    let settings = Settings::load(config)?;
+    println!("{} is valid. Effective settings:", config.display());
+    print!("{}", settings.describe());
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn manpage() -> anyhow::Result<ExitCode> {
+    let command = <crate::cli::Cli as clap::CommandFactory>::command();
+    clap_mangen::Man::new(command).render(&mut std::io::stdout())?;
+    Ok(ExitCode::SUCCESS)
 }

@@ -360,6 +360,61 @@ impl Settings {
         )
     }
 
+    /// The effective settings, one `key = value` per line, for `config check`.
+    pub fn describe(&self) -> String {
+        let site = &self.site;
+        let formats: Vec<&str> = self.formats.iter().map(|f| f.file_name()).collect();
+        let duration = |d: Option<std::time::Duration>| {
+            d.map_or_else(|| "off".to_owned(), |d| format!("{} ms", d.as_millis()))
+        };
+        let lines = [
+            ("site.title", site.title.clone()),
+            ("site.description", site.description.clone()),
+            ("site.base_url", site.base_url.clone()),
+            ("site.tag_authority", self.tag_authority.clone()),
+            ("site.default_lang", site.lang.to_string()),
+            ("site.time_zone", self.time_zone.to_string()),
+            ("site.author_name", site.author_name.clone()),
+            (
+                "site.author_email",
+                site.author_email
+                    .clone()
+                    .unwrap_or_else(|| "(none)".to_owned()),
+            ),
+            ("paths.inbox", self.inbox.display().to_string()),
+            ("paths.archive", self.archive.display().to_string()),
+            ("paths.rejected", self.rejected.display().to_string()),
+            ("paths.public", self.public.display().to_string()),
+            ("paths.state", self.state.display().to_string()),
+            (
+                "paths.templates",
+                self.templates
+                    .as_ref()
+                    .map_or_else(|| "(built-in)".to_owned(), |t| t.display().to_string()),
+            ),
+            ("feeds.limit", self.feed_limit.to_string()),
+            ("feeds.formats", formats.join(", ")),
+            ("feeds.per_language", self.per_language.to_string()),
+            ("feeds.per_category", self.per_category.to_string()),
+            (
+                "inbox.max_file_size",
+                format!("{} bytes", self.parse.max_bytes),
+            ),
+            ("watch.settle", format!("{} ms", self.settle.as_millis())),
+            ("watch.rescan_interval", duration(self.rescan_interval)),
+            ("watch.poll", duration(self.poll)),
+            (
+                "serve.address",
+                self.serve
+                    .map_or_else(|| "(none)".to_owned(), |a| a.to_string()),
+            ),
+        ];
+        lines
+            .iter()
+            .map(|(key, value)| format!("{key:<22} = {value}\n"))
+            .collect()
+    }
+
     /// The SQLite store's file.
     pub fn store_path(&self) -> PathBuf {
         self.state.join("pressroom.db")

@@ -20,7 +20,7 @@ use std::process::ExitCode;
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
-use crate::cli::{Cli, Command};
+use crate::cli::{Cli, Command, ConfigCommand};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -33,6 +33,19 @@ fn main() -> ExitCode {
         Command::Retract(args) => commands::retract(&cli.config, args),
         Command::List(args) => commands::list(&cli.config, args),
         Command::Rebuild => commands::rebuild(&cli.config),
+        Command::Status(args) => commands::status(&cli.config, args),
+        Command::Config(ConfigCommand::Check) => commands::config_check(&cli.config),
+        Command::Completions(args) => {
+            let mut command = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(
+                args.shell,
+                &mut command,
+                "pressroom",
+                &mut std::io::stdout(),
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Manpage => commands::manpage(),
     };
     match result {
         Ok(code) => code,
