@@ -261,7 +261,12 @@ impl Workspace {
                         let first_ingested = previous.as_ref().map_or(now, |p| p.first_ingested);
                         let published =
                             published_time(&release, first_ingested, &settings.time_zone);
-                        let visible_from = release.embargo.map_or(now, |embargo| embargo.to_utc());
+                        // An update of a release already out stays out since then (digests
+                        // count it once); an embargo always decides.
+                        let visible_from = match release.embargo {
+                            Some(embargo) => embargo.to_utc(),
+                            None => previous.as_ref().map_or(now, |p| p.visible_from.min(now)),
+                        };
                         let tag_id = match &previous {
                             Some(previous) => previous.tag_id.clone(),
                             None => tag_id(settings, &release.id, published),
@@ -982,6 +987,57 @@ fn hex_sha256(bytes: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn workspace(dir: &Path) -> Workspace {
+        let settings = Settings::parse("", dir).unwrap();
+        Workspace::open(settings).unwrap()
+    }
+
+    #[test]
+    fn a_file_that_vanishes_before_it_is_read_is_left_for_later_not_lost_or_rejected() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut workspace = workspace(dir.path());
+        let present = workspace.settings.inbox.join("present.txt");
+        fs::write(&present, "Titre\n\nTexte.\n").unwrap();
+        let vanished = workspace.settings.inbox.join("vanished.txt");
+        let outcomes = workspace
+            .ingest_batch(&[vanished, present], &mut Dirty::default())
+            .unwrap();
+        assert!(
+            matches!(&outcomes[0], (name, FileOutcome::Skipped(why)) if name == "vanished.txt" && why.contains("disappeared")),
+            "{outcomes:?}"
+        );
+        assert!(
+            matches!(&outcomes[1].1, FileOutcome::Published(_)),
+            "{outcomes:?}"
+        );
+        assert_eq!(
+            fs::read_dir(&workspace.settings.rejected).unwrap().count(),
+            0
+        );
+    }
+
+    #[test]
+    fn two_identical_files_in_one_batch_are_one_release() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut workspace = workspace(dir.path());
+        let a = workspace.settings.inbox.join("a.txt");
+        let b = workspace.settings.inbox.join("b.txt");
+        fs::write(&a, "Titre\n\nTexte.\n").unwrap();
+        fs::write(&b, "Titre\n\nTexte.\n").unwrap();
+        let outcomes = workspace
+            .ingest_batch(&[a, b], &mut Dirty::default())
+            .unwrap();
+        assert!(
+            matches!(&outcomes[0].1, FileOutcome::Published(_)),
+            "{outcomes:?}"
+        );
+        assert!(
+            matches!(&outcomes[1].1, FileOutcome::Unchanged(_)),
+            "{outcomes:?}"
+        );
+        assert_eq!(workspace.store.count().unwrap(), 1);
+    }
 
     #[test]
     fn folders_are_categories() {
