@@ -92,7 +92,9 @@ pub fn run(args: &CheckArgs, config: &Path) -> anyhow::Result<ExitCode> {
 fn write_readable(out: &mut impl Write, path: &Path, outcome: &Outcome) -> io::Result<()> {
     match outcome {
         Outcome::Publishable(parsed) => {
-            let Parsed { release, warnings } = parsed.as_ref();
+            let Parsed {
+                release, warnings, ..
+            } = parsed.as_ref();
             writeln!(out, "ok    {}", path.display())?;
             writeln!(out, "      title:      {}", release.title)?;
             writeln!(

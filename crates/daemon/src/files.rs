@@ -11,8 +11,11 @@ use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
-/// Writes `bytes` to `path` atomically, unless the file already holds exactly
-/// these bytes. Returns whether the file was written.
+/// Writes `bytes` to `path` atomically (readers see the old file or the new,
+/// never half), unless the file already holds exactly these bytes. Returns
+/// whether the file was written. Nothing is flushed to disk: this is for
+/// derived files, which the caller flushes together with [`sync_filesystem`]
+/// (thousands of fsyncs would cost seconds) and can always render again.
 pub fn write_if_changed(path: &Path, bytes: &[u8]) -> io::Result<bool> {
     match fs::read(path) {
         Ok(existing) if existing == bytes => return Ok(false),
@@ -20,8 +23,18 @@ pub fn write_if_changed(path: &Path, bytes: &[u8]) -> io::Result<bool> {
         Err(error) if error.kind() == io::ErrorKind::NotFound => {}
         Err(error) => return Err(error),
     }
-    write_atomically(path, bytes)?;
-    Ok(true)
+    let folder = parent(path);
+    fs::create_dir_all(folder)?;
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy())
+        .unwrap_or_default();
+    let temporary = folder.join(format!(".{name}.tmp-{}", std::process::id()));
+    let result = fs::write(&temporary, bytes).and_then(|()| fs::rename(&temporary, path));
+    if result.is_err() {
+        let _ = fs::remove_file(&temporary);
+    }
+    result.map(|()| true)
 }
 
 /// Writes `bytes` to `path` through a temporary file, fsync and rename.
@@ -109,6 +122,50 @@ pub fn sync_filesystem(path: &Path) -> io::Result<()> {
         Ok(())
     } else {
         Err(io::Error::last_os_error())
+    }
+}
+
+/// Files written without a flush, to be flushed together. A few files are
+/// flushed one by one (with their folders); past a threshold one `syncfs`
+/// flushes them all, which is far cheaper for thousands but, on a busy
+/// machine, also waits for everyone else's writes.
+#[derive(Debug, Default)]
+pub struct PendingFlush {
+    files: Vec<PathBuf>,
+    folders: std::collections::BTreeSet<PathBuf>,
+    many: bool,
+}
+
+impl PendingFlush {
+    const ONE_BY_ONE: usize = 64;
+
+    pub fn add(&mut self, path: &Path) {
+        if self.files.len() < Self::ONE_BY_ONE {
+            self.files.push(path.to_owned());
+            self.folders.insert(parent(path).to_owned());
+        } else {
+            self.many = true;
+        }
+    }
+
+    /// Flushes what was added; `root` is any path on the same file system.
+    pub fn flush(&mut self, root: &Path) -> io::Result<()> {
+        let taken = std::mem::take(self);
+        if taken.many {
+            return sync_filesystem(root);
+        }
+        for file in &taken.files {
+            match File::open(file) {
+                Ok(handle) => handle.sync_data()?,
+                // Replaced or removed since: nothing of ours to flush.
+                Err(error) if error.kind() == io::ErrorKind::NotFound => {}
+                Err(error) => return Err(error),
+            }
+        }
+        for folder in &taken.folders {
+            sync_folder(folder)?;
+        }
+        Ok(())
     }
 }
 

@@ -112,6 +112,8 @@ pub struct Workspace {
     /// (settings, templates, Pressroom's version): when it changes, every
     /// output is rendered again.
     fingerprint: String,
+    /// Outputs written since the last flush.
+    written: std::cell::RefCell<files::PendingFlush>,
 }
 
 /// How many files are stored per transaction: large enough that a backlog
@@ -162,6 +164,7 @@ impl Workspace {
             journal,
             templates,
             fingerprint,
+            written: Default::default(),
         })
     }
 
@@ -224,7 +227,7 @@ impl Workspace {
                 .batch(|store| -> anyhow::Result<Vec<(String, FileOutcome)>> {
                     let mut results = Vec::with_capacity(ready.len());
                     let mut events = Vec::new();
-                    let mut archived_folders = BTreeSet::new();
+                    let mut archived = files::PendingFlush::default();
                     let month_folder = settings.archive.join(
                         now.with_timezone(&settings.time_zone)
                             .format("%Y/%m")
@@ -249,15 +252,17 @@ impl Workspace {
                         let explicit = release.id.as_str() != release.slug;
                         release.id = store.resolve_id(&release.id, explicit, &source_name)?;
                         let previous = store.release(&release.id)?;
-                        let archived = files::store_new_file(&month_folder, &file_name, &bytes)
-                            .with_context(|| {
-                                format!(
-                                    "cannot archive '{source_name}' into '{}'",
-                                    month_folder.display()
-                                )
-                            })?;
-                        archived_folders.insert(month_folder.clone());
-                        let archive_path = relative_path(&settings.archive, &archived);
+                        let archived_path =
+                            files::store_new_file(&month_folder, &file_name, &bytes).with_context(
+                                || {
+                                    format!(
+                                        "cannot archive '{source_name}' into '{}'",
+                                        month_folder.display()
+                                    )
+                                },
+                            )?;
+                        archived.add(&archived_path);
+                        let archive_path = relative_path(&settings.archive, &archived_path);
                         let first_ingested = previous.as_ref().map_or(now, |p| p.first_ingested);
                         let published =
                             published_time(&release, first_ingested, &settings.time_zone);
@@ -309,11 +314,9 @@ impl Workspace {
                     }
                     // Originals first, then the journal: both are on disk before the
                     // store commits (when this closure returns).
-                    for folder in &archived_folders {
-                        files::sync_filesystem(folder).with_context(|| {
-                            format!("cannot flush '{}' to disk", folder.display())
-                        })?;
-                    }
+                    archived.flush(&settings.archive).with_context(|| {
+                        format!("cannot flush '{}' to disk", settings.archive.display())
+                    })?;
                     journal
                         .append_all(&events)
                         .context("cannot write the archive journal")?;
@@ -513,10 +516,11 @@ impl Workspace {
         now: DateTime<Utc>,
         dirty: &mut Dirty,
     ) -> anyhow::Result<()> {
-        for stored in self.store.became_visible(since, now)? {
+        self.store.for_each_lifted_embargo(since, now, |stored| {
             dirty.touch(&stored.release);
             dirty.pages.insert(stored.release.id.clone());
-        }
+            Ok(())
+        })?;
         Ok(())
     }
 
@@ -570,6 +574,15 @@ impl Workspace {
                 }
             }
         }
+        // Outputs are written without an fsync each; one flush covers them
+        // all before the pending marker goes. A crash before it leaves the
+        // marker, and the next run renders everything again.
+        self.written
+            .borrow_mut()
+            .flush(&self.settings.public)
+            .with_context(|| {
+                format!("cannot flush '{}' to disk", self.settings.public.display())
+            })?;
         if fingerprint_changed {
             files::write_atomically(&fingerprint_path, self.fingerprint.as_bytes())
                 .context("cannot write to the state folder")?;
@@ -628,12 +641,12 @@ impl Workspace {
         let mut written = 0;
         for format in &settings.formats {
             let bytes = render_feed(*format, &settings.site, &scope, &entries, updated);
-            written += usize::from(write_output(&folder.join(format.file_name()), &bytes)?);
+            written += usize::from(self.write_output(&folder.join(format.file_name()), &bytes)?);
         }
         let page = self
             .templates
             .render_index_page(&settings.site, &scope, &entries)?;
-        written += usize::from(write_output(&folder.join("index.html"), &page)?);
+        written += usize::from(self.write_output(&folder.join("index.html"), &page)?);
         Ok(written)
     }
 
@@ -652,7 +665,7 @@ impl Workspace {
         let page = self
             .templates
             .render_release_page(&self.settings.site, &entry)?;
-        Ok(usize::from(write_output(
+        Ok(usize::from(self.write_output(
             &self.page_path(&stored.release.id),
             &page,
         )?))
@@ -705,6 +718,17 @@ impl Workspace {
                 Err(error).with_context(|| format!("cannot remove '{}'", folder.display()))
             }
         }
+    }
+
+    /// Writes an output file atomically, only when its bytes changed, and
+    /// remembers it for the flush that ends the regeneration.
+    fn write_output(&self, path: &Path, bytes: &[u8]) -> anyhow::Result<bool> {
+        let written = files::write_if_changed(path, bytes)
+            .with_context(|| format!("cannot write '{}'", path.display()))?;
+        if written {
+            self.written.borrow_mut().add(path);
+        }
+        Ok(written)
     }
 
     fn page_path(&self, id: &ReleaseId) -> PathBuf {
@@ -879,12 +903,6 @@ pub struct RebuildReport {
     pub missing: Vec<String>,
     pub torn_lines: Vec<usize>,
     pub backup: Option<PathBuf>,
-}
-
-/// Writes an output file atomically, only when its bytes changed.
-fn write_output(path: &Path, bytes: &[u8]) -> anyhow::Result<bool> {
-    files::write_if_changed(path, bytes)
-        .with_context(|| format!("cannot write '{}'", path.display()))
 }
 
 /// The built-in templates with the operator's overrides, and the overrides'

@@ -266,6 +266,8 @@ impl Templates {
             author: Some("Press Office".to_owned()),
             embargo: None,
             format: SourceFormat::Text,
+            contact: None,
+            about: None,
         };
         let time = day
             .and_hms_opt(10, 0, 0)

@@ -3,12 +3,15 @@
 //! Times are Unix microseconds: integers sort and index well and cover
 //! chrono's whole range. A release's own dates keep their variant and offset
 //! as text (`day` `2024-03-21`, `local` `2024-03-21T10:30:00`, `exact`
-//! `2024-03-21T10:30:00+02:00`), and paragraphs are a JSON array, so that a
-//! release reads back exactly as it was parsed.
+//! `2024-03-21T10:30:00+02:00`); paragraphs are a JSON array and the contact
+//! and "about" sections JSON objects, so that a release reads back exactly as
+//! it was parsed.
 
 use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, SecondsFormat, TimeZone as _, Utc};
+use pressroom_core::model::Section;
 use pressroom_core::{Lang, Release, ReleaseDate, ReleaseId, SourceFormat};
 use rusqlite::Row;
+use serde::{Deserialize, Serialize};
 
 use crate::error::Cause;
 use crate::{HistoryKind, StoredRelease};
@@ -58,6 +61,37 @@ pub(crate) fn encode_paragraphs(paragraphs: &[String]) -> String {
     serde_json::to_string(paragraphs).expect("a list of strings always serializes")
 }
 
+/// A [`Section`] as its column holds it.
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SectionColumn {
+    heading: String,
+    paragraphs: Vec<String>,
+    html: String,
+}
+
+pub(crate) fn encode_section(section: &Section) -> String {
+    let column = SectionColumn {
+        heading: section.heading.clone(),
+        paragraphs: section.paragraphs.clone(),
+        html: section.html.clone(),
+    };
+    serde_json::to_string(&column).expect("strings always serialize")
+}
+
+fn decode_section(text: &str) -> Result<Section, Cause> {
+    let SectionColumn {
+        heading,
+        paragraphs,
+        html,
+    } = serde_json::from_str(text)?;
+    Ok(Section {
+        heading,
+        paragraphs,
+        html,
+    })
+}
+
 pub(crate) fn encode_kind(kind: HistoryKind) -> &'static str {
     match kind {
         HistoryKind::Published => "published",
@@ -76,7 +110,7 @@ pub(crate) fn decode_kind(text: &str) -> Result<HistoryKind, Cause> {
 }
 
 fn decode_format(name: &str) -> Result<SourceFormat, Cause> {
-    [SourceFormat::Text, SourceFormat::Markdown]
+    SourceFormat::ALL
         .into_iter()
         .find(|format| format.name() == name)
         .ok_or_else(|| format!("unknown format '{name}'").into())
@@ -88,7 +122,7 @@ macro_rules! release_columns {
         "r.pk, r.id, r.tag_id, r.source_name, r.source_hash, r.archive_path, \
          r.first_ingested, r.updated, r.published, r.visible_from, r.retracted, r.revision, \
          r.slug, r.title, r.lang, r.date_kind, r.date, r.place, r.summary, r.paragraphs, \
-         r.body_html, r.author, r.embargo, r.format"
+         r.body_html, r.author, r.embargo, r.format, r.contact, r.about"
     };
 }
 pub(crate) use release_columns;
@@ -119,6 +153,8 @@ pub(crate) struct RawRelease {
     author: Option<String>,
     embargo: Option<String>,
     format: String,
+    contact: Option<String>,
+    about: Option<String>,
 }
 
 /// Which column of a release could not be read back, and why.
@@ -155,6 +191,8 @@ impl RawRelease {
             author: row.get(21)?,
             embargo: row.get(22)?,
             format: row.get(23)?,
+            contact: row.get(24)?,
+            about: row.get(25)?,
         })
     }
 
@@ -170,6 +208,14 @@ impl RawRelease {
         };
         let embargo = match self.embargo.as_deref() {
             Some(text) => Some(column("embargo", decode_instant(text))?),
+            None => None,
+        };
+        let contact = match self.contact.as_deref() {
+            Some(text) => Some(column("contact", decode_section(text))?),
+            None => None,
+        };
+        let about = match self.about.as_deref() {
+            Some(text) => Some(column("about", decode_section(text))?),
             None => None,
         };
         let release = Release {
@@ -189,6 +235,8 @@ impl RawRelease {
             author: self.author,
             embargo,
             format: column("format", decode_format(&self.format))?,
+            contact,
+            about,
         };
         Ok(StoredRelease {
             release,
@@ -267,9 +315,27 @@ mod tests {
     }
 
     #[test]
+    fn every_format_reads_back() {
+        for format in SourceFormat::ALL {
+            assert_eq!(decode_format(format.name()).unwrap(), format);
+        }
+    }
+
+    #[test]
+    fn sections_read_back() {
+        let section = Section {
+            heading: "Contact presse".to_owned(),
+            paragraphs: vec!["Jeanne Martin\njeanne@example.org".to_owned()],
+            html: "<p>Jeanne Martin<br>\njeanne@example.org</p>".to_owned(),
+        };
+        let text = encode_section(&section);
+        assert_eq!(decode_section(&text).unwrap(), section);
+        assert!(decode_section(r#"{"heading": "H"}"#).is_err());
+    }
+
+    #[test]
     fn unknown_names_are_refused() {
         assert!(decode_format("pdf").is_err());
-        assert_eq!(decode_format("markdown").unwrap(), SourceFormat::Markdown);
         assert!(decode_date("week", "2024-12").is_err());
         assert!(decode_kind("deleted").is_err());
     }

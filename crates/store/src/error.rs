@@ -56,6 +56,11 @@ pub enum StoreError {
         #[source]
         source: rusqlite::Error,
     },
+    /// A change inside a [`crate::Store::batch`] failed (its error was
+    /// returned to the caller then) and the batch went on: nothing of the
+    /// batch was committed.
+    #[error("nothing of the batch was written to the store '{path}': a change in it failed")]
+    BatchFailed { path: String },
     /// A stored value cannot be turned back into a release: the database was
     /// edited by hand or damaged.
     #[error("release '{id}' in the store '{path}' has an unreadable {column}")]
@@ -73,4 +78,14 @@ pub enum StoreError {
         "no free id for release '{id}': adding a numeric suffix makes it longer than an id may be"
     )]
     NoFreeId { id: String },
+}
+
+#[cfg(test)]
+mod tests {
+    /// The daemon turns store errors into `anyhow` errors, which need these.
+    #[test]
+    fn errors_can_cross_threads() {
+        fn check<T: std::error::Error + Send + Sync + 'static>() {}
+        check::<super::StoreError>();
+    }
 }

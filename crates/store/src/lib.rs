@@ -11,8 +11,8 @@
 //!   [`Store::store`] (one transaction per version, or per batch with
 //!   [`Store::batch`]);
 //! - rendering: [`Store::latest`] and [`Store::last_change`] per [`Scope`],
-//!   [`Store::for_each_visible`] for pages, [`Store::next_embargo`] for the
-//!   scheduler.
+//!   [`Store::for_each_visible`] for pages, [`Store::next_embargo`] and
+//!   [`Store::became_visible`] for embargoes.
 //!
 //! Every change is one transaction: a crash leaves the old state or the new,
 //! never half. Feed queries are index ranges, never table scans, and nothing

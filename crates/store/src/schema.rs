@@ -23,11 +23,17 @@ pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;
 /// `pressroom retract` run at the same time) before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// Times are Unix microseconds. `changed` is the latest of `updated`,
+/// Times are Unix microseconds; lists and sections (`contact`, `about`) are
+/// JSON. `changed` is the latest of `updated`,
 /// `visible_from` and `retracted`: when the release last changed what
 /// subscribers see. `repeated` marks a category whose slug the release
 /// already has at an earlier position (`Énergie` and `energie`), so that a
 /// category feed lists each release once.
+///
+/// The feed indexes hold what a feed query sorts by (`published`, then the
+/// row's key, newest stored first on a tie) and what it filters on
+/// (`visible_from`), so that pending embargoes at the top of a feed are
+/// skipped inside the index.
 const MIGRATIONS: &[&str] = &[r"
 CREATE TABLE releases (
     pk INTEGER PRIMARY KEY,
@@ -54,10 +60,13 @@ CREATE TABLE releases (
     body_html TEXT NOT NULL,
     author TEXT,
     embargo TEXT,
-    format TEXT NOT NULL
+    format TEXT NOT NULL,
+    contact TEXT,
+    about TEXT
 ) STRICT;
-CREATE INDEX releases_feed ON releases (published) WHERE retracted IS NULL;
-CREATE INDEX releases_language_feed ON releases (lang, published) WHERE retracted IS NULL;
+CREATE INDEX releases_feed ON releases (published, pk, visible_from) WHERE retracted IS NULL;
+CREATE INDEX releases_language_feed ON releases (lang, published, pk, visible_from)
+    WHERE retracted IS NULL;
 CREATE INDEX releases_changes ON releases (changed, visible_from, retracted);
 CREATE INDEX releases_language_changes ON releases (lang, changed, visible_from, retracted);
 CREATE INDEX releases_embargoes ON releases (visible_from) WHERE retracted IS NULL;
@@ -104,9 +113,13 @@ pub(crate) fn configure_file(conn: &Connection) -> rusqlite::Result<()> {
     configure(conn)
 }
 
-/// Settings shared by files and in-memory stores.
+/// Settings shared by files and in-memory stores. Temporary data (statement
+/// journals, the sort of `list`) stays in memory: it is small, and the
+/// system's temporary folder may be small or read-only on a server.
 pub(crate) fn configure(conn: &Connection) -> rusqlite::Result<()> {
-    conn.execute_batch("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;")?;
+    conn.execute_batch(
+        "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA temp_store = MEMORY;",
+    )?;
     conn.set_prepared_statement_cache_capacity(64);
     Ok(())
 }

@@ -1,10 +1,10 @@
 //! [`Store`]: the connection and every query and change.
 //!
 //! Changes run in one transaction each (`BEGIN IMMEDIATE`, so a writer never
-//! fails half-way on a lock upgrade), or in a savepoint inside a caller's
-//! [`Store::batch`]. Queries are prepared once per connection and cached.
-//! Rows are decoded one at a time, so that even a walk over every release
-//! holds one release in memory.
+//! fails half-way on a lock upgrade), or inside a caller's [`Store::batch`],
+//! which then commits all of them or none. Queries are prepared once per
+//! connection and cached. Rows are decoded one at a time, so that even a walk
+//! over every release holds one release in memory.
 
 use std::panic::{self, AssertUnwindSafe};
 use std::path::Path;
@@ -15,8 +15,9 @@ use rusqlite::{Connection, OptionalExtension as _, Params, ToSql};
 
 use crate::codec::{
     RawRelease, Unreadable, decode_kind, encode_date, encode_instant, encode_kind,
-    encode_paragraphs, micros, release_columns, time,
+    encode_paragraphs, encode_section, micros, release_columns, time,
 };
+use crate::error::Cause;
 use crate::{
     HistoryEntry, HistoryKind, ListEntry, NewVersion, Scope, StoreError, Stored, StoredRelease,
     category_slug, schema,
@@ -30,6 +31,8 @@ pub struct Store {
     conn: Connection,
     /// The database file as errors name it.
     path: String,
+    /// A change failed inside the open batch: the batch must roll back.
+    batch_failed: bool,
 }
 
 impl std::fmt::Debug for Store {
@@ -38,27 +41,29 @@ impl std::fmt::Debug for Store {
     }
 }
 
-// Feed queries. Each walks one index from its newest end and stops after
-// `limit` rows (see the `plans` test); `+` before a column keeps SQLite from
-// choosing the embargo index for the `visible_from` bound instead.
+// Feed queries. Each walks one index from its newest end, and the caller
+// stops reading after `limit` rows (see the `plans` test). The limit is not
+// in the SQL: SQLite prepares a statement again whenever a `LIMIT ?` value is
+// bound. `+` before a column keeps SQLite from choosing the embargo index for
+// the `visible_from` bound instead.
 const LATEST_ALL: &str = concat!(
     "SELECT ",
     release_columns!(),
     " FROM releases r WHERE r.retracted IS NULL AND +r.visible_from <= ?1
-     ORDER BY r.published DESC, r.pk DESC LIMIT ?2"
+     ORDER BY r.published DESC, r.pk DESC"
 );
 const LATEST_LANGUAGE: &str = concat!(
     "SELECT ",
     release_columns!(),
-    " FROM releases r WHERE r.lang = ?3 AND r.retracted IS NULL AND +r.visible_from <= ?1
-     ORDER BY r.published DESC, r.pk DESC LIMIT ?2"
+    " FROM releases r WHERE r.lang = ?2 AND r.retracted IS NULL AND +r.visible_from <= ?1
+     ORDER BY r.published DESC, r.pk DESC"
 );
 const LATEST_CATEGORY: &str = concat!(
     "SELECT ",
     release_columns!(),
     " FROM categories c JOIN releases r ON r.pk = c.release
-     WHERE c.slug = ?3 AND c.retracted IS NULL AND c.repeated = 0 AND c.visible_from <= ?1
-     ORDER BY c.published DESC, c.release DESC LIMIT ?2"
+     WHERE c.slug = ?2 AND c.retracted IS NULL AND c.repeated = 0 AND c.visible_from <= ?1
+     ORDER BY c.published DESC, c.release DESC"
 );
 
 // The latest change among releases that were shown: visible now, or
@@ -83,6 +88,13 @@ const BECAME_VISIBLE: &str = concat!(
     "SELECT ",
     release_columns!(),
     " FROM releases r WHERE r.retracted IS NULL AND r.visible_from > ?1 AND r.visible_from <= ?2
+     ORDER BY r.visible_from"
+);
+const EMBARGOES_LIFTED: &str = concat!(
+    "SELECT ",
+    release_columns!(),
+    " FROM releases r WHERE r.retracted IS NULL AND r.visible_from > ?1 AND r.visible_from <= ?2
+     AND r.visible_from > r.first_ingested
      ORDER BY r.visible_from"
 );
 const NEXT_EMBARGO: &str =
@@ -115,16 +127,16 @@ const HISTORY: &str = "SELECT revision, at, kind, source_hash, archive_path, tit
 const INSERT_RELEASE: &str = "INSERT INTO releases (id, tag_id, first_ingested, retracted,
      revision, source_name, source_hash, archive_path, updated, published, visible_from,
      changed, slug, title, lang, date_kind, date, place, summary, paragraphs, body_html, author,
-     embargo, format)
+     embargo, format, contact, about)
      VALUES (:id, :tag_id, :at, NULL, 1, :source_name, :source_hash, :archive_path, :at,
      :published, :visible_from, :changed, :slug, :title, :lang, :date_kind, :date, :place,
-     :summary, :paragraphs, :body_html, :author, :embargo, :format)";
+     :summary, :paragraphs, :body_html, :author, :embargo, :format, :contact, :about)";
 const UPDATE_RELEASE: &str = "UPDATE releases SET retracted = NULL, revision = :revision,
      source_name = :source_name, source_hash = :source_hash, archive_path = :archive_path,
      updated = :at, published = :published, visible_from = :visible_from, changed = :changed,
      slug = :slug, title = :title, lang = :lang, date_kind = :date_kind, date = :date,
      place = :place, summary = :summary, paragraphs = :paragraphs, body_html = :body_html,
-     author = :author, embargo = :embargo, format = :format
+     author = :author, embargo = :embargo, format = :format, contact = :contact, about = :about
      WHERE pk = :pk";
 const INSERT_CATEGORY: &str = "INSERT INTO categories (release, position, name, slug, repeated,
      published, visible_from, retracted, changed) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, NULL, ?8)";
@@ -143,7 +155,11 @@ impl Store {
         let mut conn = Connection::open(path).map_err(open_error)?;
         schema::configure_file(&conn).map_err(open_error)?;
         schema::migrate(&mut conn, &name)?;
-        Ok(Store { conn, path: name })
+        Ok(Store {
+            conn,
+            path: name,
+            batch_failed: false,
+        })
     }
 
     /// A store that lives as long as the value, for tests and dry runs.
@@ -156,7 +172,11 @@ impl Store {
         let mut conn = Connection::open_in_memory().map_err(open_error)?;
         schema::configure(&conn).map_err(open_error)?;
         schema::migrate(&mut conn, &name)?;
-        Ok(Store { conn, path: name })
+        Ok(Store {
+            conn,
+            path: name,
+            batch_failed: false,
+        })
     }
 
     /// The release stored under `id`, in any state.
@@ -213,7 +233,7 @@ impl Store {
         }
     }
 
-    /// Stores a version in one transaction (a savepoint inside a
+    /// Stores a version in one transaction (or in the open
     /// [`Store::batch`]): a new release, or an update of the release with the
     /// same id.
     ///
@@ -248,8 +268,11 @@ impl Store {
     /// Runs `f` in one transaction: everything it stores or retracts is
     /// committed together when it returns `Ok`, and nothing when it returns
     /// `Err` or panics. A backlog of files then costs one commit (one sync
-    /// to disk) instead of one per file. Inside, each [`Store::store`] and
-    /// [`Store::retract`] is a savepoint: a failed one leaves the others.
+    /// to disk) instead of one per file.
+    ///
+    /// A change that fails inside the batch fails the batch: even if `f`
+    /// goes on and returns `Ok`, nothing is committed and the result is
+    /// [`StoreError::BatchFailed`].
     pub fn batch<T, E>(&mut self, f: impl FnOnce(&mut Store) -> Result<T, E>) -> Result<T, E>
     where
         E: From<StoreError>,
@@ -265,7 +288,6 @@ impl Store {
         now: DateTime<Utc>,
         limit: usize,
     ) -> Result<Vec<StoredRelease>, StoreError> {
-        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         let what = || format!("the latest releases of {scope}");
         let mut releases = Vec::new();
         let mut push = |stored: StoredRelease| -> Result<(), StoreError> {
@@ -274,12 +296,12 @@ impl Store {
         };
         let now = micros(now);
         match scope {
-            Scope::All => self.each(LATEST_ALL, (now, limit), what, &mut push)?,
+            Scope::All => self.each(LATEST_ALL, [now], limit, what, &mut push)?,
             Scope::Language(tag) => {
-                self.each(LATEST_LANGUAGE, (now, limit, tag), what, &mut push)?;
+                self.each(LATEST_LANGUAGE, (now, tag), limit, what, &mut push)?;
             }
             Scope::Category(slug) => {
-                self.each(LATEST_CATEGORY, (now, limit, slug), what, &mut push)?;
+                self.each(LATEST_CATEGORY, (now, slug), limit, what, &mut push)?;
             }
         }
         Ok(releases)
@@ -317,15 +339,9 @@ impl Store {
                 .and_then(|stmt| read(stmt, &[&now, slug])),
         }
         .map_err(self.read_error(|| format!("the last change of {scope}")))?;
+        let newest = format!("(the newest of {scope})");
         changed
-            .map(|micros| {
-                time(micros).map_err(|source| StoreError::Corrupt {
-                    path: self.path.clone(),
-                    id: format!("(the newest of {scope})"),
-                    column: "changed",
-                    source,
-                })
-            })
+            .map(|micros| time(micros).map_err(self.corrupt(&newest, "changed")))
             .transpose()
     }
 
@@ -355,6 +371,7 @@ impl Store {
         self.each(
             VISIBLE,
             [micros(now)],
+            usize::MAX,
             || "the visible releases".to_owned(),
             &mut f,
         )
@@ -372,6 +389,7 @@ impl Store {
         self.each(
             BECAME_VISIBLE,
             [micros(since), micros(now)],
+            usize::MAX,
             || "the releases that became visible".to_owned(),
             &mut |stored| {
                 releases.push(stored);
@@ -379,6 +397,26 @@ impl Store {
             },
         )?;
         Ok(releases)
+    }
+
+    /// Calls `f` for each release whose embargo lifted in `(since, now]`
+    /// (it became visible later than it was first ingested), one at a time:
+    /// unlike [`Store::became_visible`], releases that were visible as soon
+    /// as they were stored are left out, so memory stays flat after a
+    /// large ingest.
+    pub fn for_each_lifted_embargo(
+        &self,
+        since: DateTime<Utc>,
+        now: DateTime<Utc>,
+        mut f: impl FnMut(StoredRelease) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        self.each(
+            EMBARGOES_LIFTED,
+            [micros(since), micros(now)],
+            usize::MAX,
+            || "the releases whose embargo lifted".to_owned(),
+            &mut f,
+        )
     }
 
     /// Every release in any state, newest `published` first, as light rows
@@ -390,22 +428,15 @@ impl Store {
         let mut entries = Vec::new();
         while let Some(row) = rows.next().map_err(&read)? {
             let id: String = row.get(0).map_err(&read)?;
-            let corrupt = |column: &'static str| {
-                let id = id.clone();
-                move |source| StoreError::Corrupt {
-                    path: self.path.clone(),
-                    id,
-                    column,
-                    source,
-                }
-            };
             entries.push(ListEntry {
-                id: ReleaseId::parse(&id).map_err(|e| corrupt("id")(e.into()))?,
+                id: ReleaseId::parse(&id).map_err(|e| self.corrupt(&id, "id")(e.into()))?,
                 title: row.get(1).map_err(&read)?,
                 lang: row.get(2).map_err(&read)?,
-                published: time(row.get(3).map_err(&read)?).map_err(corrupt("published"))?,
-                updated: time(row.get(4).map_err(&read)?).map_err(corrupt("updated"))?,
-                visible_from: time(row.get(5).map_err(&read)?).map_err(corrupt("visible_from"))?,
+                published: time(row.get(3).map_err(&read)?)
+                    .map_err(self.corrupt(&id, "published"))?,
+                updated: time(row.get(4).map_err(&read)?).map_err(self.corrupt(&id, "updated"))?,
+                visible_from: time(row.get(5).map_err(&read)?)
+                    .map_err(self.corrupt(&id, "visible_from"))?,
                 retracted: row.get(6).map_err(&read)?,
                 revision: row.get(7).map_err(&read)?,
             });
@@ -421,19 +452,12 @@ impl Store {
         let mut rows = stmt.query([id.as_str()]).map_err(&read)?;
         let mut entries = Vec::new();
         while let Some(row) = rows.next().map_err(&read)? {
-            let corrupt = |column: &'static str| {
-                move |source| StoreError::Corrupt {
-                    path: self.path.clone(),
-                    id: id.to_string(),
-                    column,
-                    source,
-                }
-            };
             entries.push(HistoryEntry {
                 revision: row.get(0).map_err(&read)?,
-                at: time(row.get(1).map_err(&read)?).map_err(corrupt("history time"))?,
+                at: time(row.get(1).map_err(&read)?)
+                    .map_err(self.corrupt(id.as_str(), "history time"))?,
                 kind: decode_kind(&row.get::<_, String>(2).map_err(&read)?)
-                    .map_err(corrupt("history kind"))?,
+                    .map_err(self.corrupt(id.as_str(), "history kind"))?,
                 source_hash: row.get(3).map_err(&read)?,
                 archive_path: row.get(4).map_err(&read)?,
                 title: row.get(5).map_err(&read)?,
@@ -450,15 +474,8 @@ impl Store {
             .prepare_cached(NEXT_EMBARGO)
             .and_then(|mut stmt| stmt.query_row([micros(now)], |row| row.get(0)))
             .map_err(self.read_error(|| "the next embargo".to_owned()))?;
-        next.map(|micros| {
-            time(micros).map_err(|source| StoreError::Corrupt {
-                path: self.path.clone(),
-                id: "(the next embargo)".to_owned(),
-                column: "visible_from",
-                source,
-            })
-        })
-        .transpose()
+        next.map(|micros| time(micros).map_err(self.corrupt("(the next embargo)", "visible_from")))
+            .transpose()
     }
 
     /// The number of releases, in any state.
@@ -483,8 +500,9 @@ impl Store {
                     .optional()
             })
             .map_err(&write)?;
-        if let Some((_, hash, _)) = &stored
-            && *hash == version.source_hash
+        if stored
+            .as_ref()
+            .is_some_and(|(_, hash, _)| *hash == version.source_hash)
         {
             return Ok(Stored::Unchanged);
         }
@@ -498,7 +516,9 @@ impl Store {
         let embargo = release.embargo.as_ref().map(encode_instant);
         let format = release.format.name();
         let lang = release.lang.as_str();
-        let columns: [(&str, &dyn ToSql); 19] = [
+        let contact = release.contact.as_ref().map(encode_section);
+        let about = release.about.as_ref().map(encode_section);
+        let columns: [(&str, &dyn ToSql); 21] = [
             (":source_name", &version.source_name),
             (":source_hash", &version.source_hash),
             (":archive_path", &version.archive_path),
@@ -518,6 +538,8 @@ impl Store {
             (":author", &release.author),
             (":embargo", &embargo),
             (":format", &format),
+            (":contact", &contact),
+            (":about", &about),
         ];
         let (pk, revision, kind, outcome) = match stored {
             None => {
@@ -636,9 +658,14 @@ impl Store {
         Ok(Some(current))
     }
 
-    /// Runs `f` in a transaction, or in a savepoint when one is already open
-    /// (a change inside a batch). Commits on `Ok`; rolls back on `Err` and on
-    /// a panic, which then continues.
+    /// Runs `f` in a transaction, committed when `f` returns `Ok` and rolled
+    /// back when it returns `Err` or panics (the panic then goes on).
+    ///
+    /// Inside a transaction already open (a change inside a batch), `f` runs
+    /// in it; when it fails, the batch is marked failed, so that it rolls
+    /// back whatever its closure does next. A savepoint per change would let
+    /// the batch go on instead, but would double what a change costs (SQLite
+    /// copies every page a savepoint touches), for a case no caller needs.
     fn in_transaction<T, E>(
         &mut self,
         what: impl Fn() -> String,
@@ -647,38 +674,40 @@ impl Store {
     where
         E: From<StoreError>,
     {
-        let (begin, commit, rollback) = if self.conn.is_autocommit() {
-            ("BEGIN IMMEDIATE", "COMMIT", "ROLLBACK")
-        } else {
-            (
-                "SAVEPOINT change",
-                "RELEASE change",
-                "ROLLBACK TO change; RELEASE change",
-            )
-        };
+        if !self.conn.is_autocommit() {
+            let result = f(self);
+            if result.is_err() {
+                self.batch_failed = true;
+            }
+            return result;
+        }
         self.conn
-            .execute_batch(begin)
+            .execute_batch("BEGIN IMMEDIATE")
             .map_err(self.write_error(&what))?;
+        self.batch_failed = false;
         let outcome = panic::catch_unwind(AssertUnwindSafe(|| f(self)));
         let error = match outcome {
-            Ok(Ok(value)) => match self.conn.execute_batch(commit) {
+            Ok(Ok(_)) if self.batch_failed => E::from(StoreError::BatchFailed {
+                path: self.path.clone(),
+            }),
+            Ok(Ok(value)) => match self.conn.execute_batch("COMMIT") {
                 Ok(()) => return Ok(value),
                 Err(source) => E::from(self.write_error(&what)(source)),
             },
             Ok(Err(error)) => error,
             Err(panic) => {
-                self.undo(rollback);
+                self.roll_back();
                 panic::resume_unwind(panic);
             }
         };
-        self.undo(rollback);
+        self.roll_back();
         Err(error)
     }
 
-    fn undo(&self, rollback: &str) {
+    fn roll_back(&self) {
         // SQLite may already have rolled the transaction back (a full disk);
         // there is then nothing to undo and the error says so, harmlessly.
-        let _ = self.conn.execute_batch(rollback);
+        let _ = self.conn.execute_batch("ROLLBACK");
     }
 
     /// The first release a query returns.
@@ -689,28 +718,36 @@ impl Store {
         what: impl Fn() -> String,
     ) -> Result<Option<StoredRelease>, StoreError> {
         let mut first = None;
-        self.each(sql, params, what, &mut |stored| {
+        self.each(sql, params, 1, what, &mut |stored| {
             first.get_or_insert(stored);
             Ok(())
         })?;
         Ok(first)
     }
 
-    /// Decodes the releases a query returns, one at a time.
+    /// Decodes the first `max` releases a query returns, one at a time.
     fn each(
         &self,
         sql: &str,
         params: impl Params,
+        max: usize,
         what: impl Fn() -> String,
         f: &mut dyn FnMut(StoredRelease) -> Result<(), StoreError>,
     ) -> Result<(), StoreError> {
+        if max == 0 {
+            return Ok(());
+        }
         let read = self.read_error(&what);
         let mut stmt = self.conn.prepare_cached(sql).map_err(&read)?;
         let mut rows = stmt.query(params).map_err(&read)?;
+        let mut count = 0;
         while let Some(row) = rows.next().map_err(&read)? {
             let raw = RawRelease::from_row(row).map_err(&read)?;
-            let stored = self.complete(raw, &what)?;
-            f(stored)?;
+            f(self.complete(raw, &what)?)?;
+            count += 1;
+            if count == max {
+                break;
+            }
         }
         Ok(())
     }
@@ -731,12 +768,7 @@ impl Store {
             .map_err(self.read_error(what))?;
         let id = raw.id.clone();
         raw.decode(categories)
-            .map_err(|Unreadable { column, cause }| StoreError::Corrupt {
-                path: self.path.clone(),
-                id,
-                column,
-                source: cause,
-            })
+            .map_err(|Unreadable { column, cause }| self.corrupt(&id, column)(cause))
     }
 
     /// Walks the distinct values of an index: `sql` returns the first row
@@ -764,6 +796,19 @@ impl Store {
                 Some(value) => values.push(value),
                 None => return Ok(values),
             }
+        }
+    }
+
+    fn corrupt<'a>(
+        &'a self,
+        id: &'a str,
+        column: &'static str,
+    ) -> impl FnOnce(Cause) -> StoreError + 'a {
+        move |source| StoreError::Corrupt {
+            path: self.path.clone(),
+            id: id.to_owned(),
+            column,
+            source,
         }
     }
 
@@ -818,8 +863,7 @@ mod tests {
             .conn
             .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
             .unwrap();
-        let count = stmt.parameter_count();
-        let params: Vec<i64> = vec![0; count];
+        let params = vec![0i64; stmt.parameter_count()];
         let steps: Vec<String> = stmt
             .query_map(rusqlite::params_from_iter(params), |row| row.get(3))
             .unwrap()
@@ -828,9 +872,21 @@ mod tests {
         steps.join("\n")
     }
 
+    /// How many times running `sql` with new values made SQLite prepare it again.
+    fn reprepares(store: &Store, sql: &str) -> i32 {
+        let mut stmt = store.conn.prepare(sql).unwrap();
+        for value in 0..3i64 {
+            let params = vec![value; stmt.parameter_count()];
+            let mut rows = stmt.query(rusqlite::params_from_iter(params)).unwrap();
+            while rows.next().unwrap().is_some() {}
+        }
+        stmt.get_status(rusqlite::StatementStatus::RePrepare)
+    }
+
     /// Every query that runs per feed, per ingest or per page walks an index:
-    /// no step scans a table, and nothing is sorted in a temporary tree (which
-    /// would read every matching row before returning the first).
+    /// no step scans a table, nothing is sorted in a temporary tree (which
+    /// would read every matching row before returning the first), and new
+    /// values do not make SQLite plan the query again.
     #[test]
     fn plans() {
         let store = Store::open_in_memory().unwrap();
@@ -851,6 +907,7 @@ mod tests {
             ),
             ("visible", VISIBLE, "releases_feed"),
             ("became visible", BECAME_VISIBLE, "releases_embargoes"),
+            ("embargoes lifted", EMBARGOES_LIFTED, "releases_embargoes"),
             ("next embargo", NEXT_EMBARGO, "releases_embargoes"),
             ("by id", BY_ID, "id=?"),
             ("by hash", BY_HASH, "history_source_hash"),
@@ -862,6 +919,11 @@ mod tests {
         for (name, sql, expected) in queries {
             let plan = plan(&store, sql);
             println!("{name}:\n{plan}\n");
+            assert_eq!(
+                reprepares(&store, sql),
+                0,
+                "{name} is prepared again per use"
+            );
             assert!(
                 plan.contains(expected),
                 "{name} should use {expected}:\n{plan}"

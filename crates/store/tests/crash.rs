@@ -81,6 +81,47 @@ fn a_change_that_fails_half_way_leaves_the_store_as_it_was() {
     assert_eq!(rows, 1, "no category row of the failed changes is left");
 }
 
+#[test]
+fn a_batch_that_goes_on_after_a_failed_change_commits_nothing() {
+    let mut temp = TempStore::new();
+    let t = at("2024-03-21T10:00:00Z");
+    temp.raw()
+        .execute_batch(
+            "CREATE TRIGGER fail_second BEFORE INSERT ON history WHEN
+                 (SELECT id FROM releases WHERE pk = NEW.release) = 'second'
+             BEGIN SELECT RAISE(ABORT, 'simulated failure'); END;",
+        )
+        .unwrap();
+    let result: Result<Vec<bool>, StoreError> = temp.store.batch(|store| {
+        let mut stored = Vec::new();
+        for name in ["first", "second", "third"] {
+            // A caller that notes the failure and goes on.
+            let outcome = store.store(version(
+                release(name, "fr", &[]),
+                &format!("{name}.txt"),
+                "v1",
+                t,
+            ));
+            stored.push(outcome.is_ok());
+        }
+        Ok(stored)
+    });
+    let error = result.unwrap_err();
+    assert!(matches!(error, StoreError::BatchFailed { .. }), "{error:?}");
+    assert!(error.to_string().contains("pressroom.db"), "{error}");
+    assert_eq!(temp.store.count().unwrap(), 0);
+
+    // The next batch starts afresh.
+    temp.raw()
+        .execute_batch("DROP TRIGGER fail_second")
+        .unwrap();
+    let stored = temp
+        .store
+        .batch(|store| store.store(version(release("first", "fr", &[]), "first.txt", "v1", t)));
+    assert_eq!(stored.unwrap(), Stored::Published);
+    assert_eq!(temp.store.count().unwrap(), 1);
+}
+
 /// Set in the child process that the test below runs and kills.
 const CHILD_STORE: &str = "PRESSROOM_STORE_TEST_CHILD_STORE";
 const READY: &str = "child: inside the transaction";

@@ -4,6 +4,7 @@
 mod support;
 
 use chrono::{DateTime, NaiveDate};
+use pressroom_core::model::Section;
 use pressroom_core::{ReleaseDate, SourceFormat};
 use pressroom_store::{SCHEMA_VERSION, Store, StoreError, Stored, StoredRelease};
 use support::{TempStore, at, hash, id, parse, release, version};
@@ -25,7 +26,15 @@ Le port de Marseille a inauguré **jeudi** sa centrale solaire, « la plus grand
 - 12 MW de puissance
 - 30 000 panneaux
 
-Contact : <presse@example.org>
+Les travaux ont duré dix-huit mois.
+
+## À propos du port de Marseille
+
+Premier port de France, le port de Marseille accueille 3 000 escales par an.
+
+Contact presse :
+Jeanne Martin
+<presse@example.org>
 ";
 
 /// Stores `stored`'s version, reopens the file and reads it back.
@@ -70,6 +79,10 @@ fn a_parsed_release_with_every_field_comes_back_exactly() {
     let release = parse("communiqué port.md", EVERY_FIELD);
     // The text really sets every field this test claims to cover.
     assert!(release.place.is_some() && release.author.is_some() && release.embargo.is_some());
+    assert!(
+        release.contact.is_some() && release.about.is_some(),
+        "{release:#?}"
+    );
     assert!(matches!(release.date, Some(ReleaseDate::Exact(_))));
     assert_eq!(release.categories, ["Énergie", "Port", "energie"]);
     assert!(release.paragraphs.len() >= 3, "{:?}", release.paragraphs);
@@ -105,6 +118,17 @@ fn hand_built_edge_values_come_back_exactly() {
     arabic.body_html =
         "<p dir=\"rtl\">سطر أول<br>\nسطر ثان</p>\n<ul><li>a &amp; b</li></ul>".to_owned();
 
+    arabic.contact = Some(Section {
+        heading: "للتواصل الإعلامي".to_owned(),
+        paragraphs: vec!["سارة أحمد\npress@example.org\n+966 11 000 0000".to_owned()],
+        html: "<p>سارة أحمد<br>\npress@example.org<br>\n+966 11 000 0000</p>\n".to_owned(),
+    });
+    arabic.about = Some(Section {
+        heading: "About the Centre".to_owned(),
+        paragraphs: vec!["First.".to_owned(), "Second, with \"quotes\".".to_owned()],
+        html: "<p>First.</p>\n<p>Second, with &quot;quotes&quot;.</p>\n".to_owned(),
+    });
+
     let mut local = release("local-time", "en-GB", &[]);
     local.date = Some(ReleaseDate::Local(
         day.and_hms_nano_opt(10, 30, 15, 250_000_000).unwrap(),
@@ -112,6 +136,11 @@ fn hand_built_edge_values_come_back_exactly() {
     local.author = Some("Press office".to_owned());
     local.embargo = Some(DateTime::parse_from_rfc3339("2023-11-19T10:00:00.5-05:30").unwrap());
     local.format = SourceFormat::Markdown;
+    local.about = Some(Section {
+        heading: String::new(),
+        paragraphs: Vec::new(),
+        html: String::new(),
+    });
 
     let mut plain = release("plain", "zh-Hant", &["Same", "same", "SAME!"]);
     plain.summary = String::new();
@@ -161,7 +190,6 @@ fn the_file_records_its_schema_version_and_uses_a_write_ahead_log() {
         .pragma_query_value(None, "user_version", |row| row.get(0))
         .unwrap();
     assert_eq!(version, SCHEMA_VERSION);
-    assert!(SCHEMA_VERSION >= 1);
     let mode: String = raw
         .pragma_query_value(None, "journal_mode", |row| row.get(0))
         .unwrap();
@@ -221,4 +249,29 @@ fn an_in_memory_store_works_like_a_file() {
         .unwrap();
     assert_eq!(outcome, Stored::Published);
     assert_eq!(store.count().unwrap(), 1);
+}
+
+/// The daemon and a `pressroom retract` open the same file at once.
+#[test]
+fn two_stores_on_one_file_see_each_others_changes() {
+    let mut daemon = TempStore::new();
+    let mut command = Store::open(&daemon.path).unwrap();
+    daemon
+        .store
+        .store(version(
+            release("shared", "fr", &[]),
+            "shared.txt",
+            "v1",
+            at("2024-03-21T10:00:00Z"),
+        ))
+        .unwrap();
+    let retracted = command
+        .retract(&id("shared"), at("2024-03-21T11:00:00Z"))
+        .unwrap();
+    assert!(
+        retracted.is_some(),
+        "the second store sees the first's release"
+    );
+    let seen = daemon.store.release(&id("shared")).unwrap().unwrap();
+    assert_eq!(seen.retracted, Some(at("2024-03-21T11:00:00Z")));
 }

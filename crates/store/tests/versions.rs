@@ -195,7 +195,7 @@ fn a_retracted_release_that_gets_a_new_version_is_published_again() {
     assert_eq!(stored.retracted, None);
     assert_eq!(
         store.latest(&Scope::All, now, 10).unwrap(),
-        [stored.clone()]
+        std::slice::from_ref(&stored)
     );
     assert_eq!(
         store

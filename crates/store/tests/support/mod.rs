@@ -42,6 +42,8 @@ pub fn release(id: &str, lang: &str, categories: &[&str]) -> Release {
         author: None,
         embargo: None,
         format: SourceFormat::Text,
+        contact: None,
+        about: None,
     }
 }
 
