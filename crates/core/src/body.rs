@@ -1,5 +1,10 @@
 //! Rules about the body shared by every input format: end markers, paragraphs
-//! broken in two, and the summary.
+//! broken in two, the contact and about sections set apart ([`settle`]), and
+//! the summary.
+
+use crate::document::{Block, BlockKind};
+use crate::model::Section;
+use crate::section::split_sections;
 
 /// Whether a paragraph is one of the markers press releases end with
 /// (`###`, `-30-`, `- FIN -`, `FIN`, `-ENDS-`, `ENDS`, `— Fin —`, `انتهى`).
@@ -47,13 +52,20 @@ fn starts_lowercase(paragraph: &str) -> bool {
         .is_some_and(char::is_lowercase)
 }
 
+/// Whether `next` continues `previous`, a paragraph a copy from a PDF broke
+/// in two: `previous` ends without sentence punctuation and `next` starts in
+/// lowercase.
+fn continues(previous: &str, next: &str) -> bool {
+    !ends_sentence(previous) && starts_lowercase(next)
+}
+
 /// Joins paragraphs that a copy from a PDF broke in two: one that ends
 /// without sentence punctuation followed by one that starts in lowercase.
 pub fn join_broken_paragraphs(paragraphs: Vec<String>) -> Vec<String> {
     let mut joined: Vec<String> = Vec::with_capacity(paragraphs.len());
     for paragraph in paragraphs {
         match joined.last_mut() {
-            Some(previous) if !ends_sentence(previous) && starts_lowercase(&paragraph) => {
+            Some(previous) if continues(previous, &paragraph) => {
                 previous.push(' ');
                 previous.push_str(paragraph.trim_start());
             }
@@ -61,6 +73,78 @@ pub fn join_broken_paragraphs(paragraphs: Vec<String>) -> Vec<String> {
         }
     }
     joined
+}
+
+/// [`join_broken_paragraphs`] for blocks: only two paragraphs are joined (never
+/// a heading or a list), their HTML with them.
+pub fn join_broken_blocks(blocks: Vec<Block>) -> Vec<Block> {
+    let mut joined: Vec<Block> = Vec::with_capacity(blocks.len());
+    for block in blocks {
+        match joined.last_mut() {
+            Some(previous)
+                if previous.kind == BlockKind::Paragraph
+                    && block.kind == BlockKind::Paragraph
+                    && continues(&previous.text, &block.text) =>
+            {
+                previous.text.push(' ');
+                previous.text.push_str(block.text.trim_start());
+                previous.lines.push('\n');
+                previous.lines.push_str(&block.lines);
+                let inner = block
+                    .html
+                    .strip_prefix("<p>")
+                    .unwrap_or(&block.html)
+                    .trim_start();
+                let end = previous.html.trim_end().len();
+                previous.html.truncate(end);
+                if previous.html.ends_with("</p>") {
+                    previous.html.truncate(end - "</p>".len());
+                    previous.html.push(' ');
+                    previous.html.push_str(inner);
+                } else {
+                    previous.html.push('\n');
+                    previous.html.push_str(&block.html);
+                }
+            }
+            _ => joined.push(block),
+        }
+    }
+    joined
+}
+
+/// A body once the rules shared by every format have run.
+#[derive(Debug, Default)]
+pub struct Settled {
+    pub paragraphs: Vec<String>,
+    pub body_html: String,
+    pub contact: Option<Section>,
+    pub about: Option<Section>,
+}
+
+/// Applies the rules shared by every format to a body read into blocks (the
+/// title and the dateline already taken out): the end markers go, the
+/// contact block and the about section are set apart, and, when
+/// `join_broken` (text that may come from a PDF), paragraphs broken in two
+/// are joined.
+pub fn settle(mut blocks: Vec<Block>, join_broken: bool) -> Settled {
+    let (contact, about) = split_sections(&mut blocks);
+    if join_broken {
+        blocks = join_broken_blocks(blocks);
+    }
+    let mut body_html = String::with_capacity(blocks.iter().map(|b| b.html.len()).sum());
+    let mut paragraphs = Vec::with_capacity(blocks.len());
+    for block in blocks {
+        body_html.push_str(&block.html);
+        if !block.text.trim().is_empty() {
+            paragraphs.push(block.text);
+        }
+    }
+    Settled {
+        paragraphs,
+        body_html,
+        contact,
+        about,
+    }
 }
 
 /// The longest summary derived from the first paragraph, in characters.

@@ -455,6 +455,119 @@ fn day(year: i32, month: u32, day: u32) -> Option<DateMatch> {
     })
 }
 
+/// The day written out in `lang`, as a reader of that language expects it:
+/// "24 March 2022", "1er mars 2022", "24 de marzo de 2022", "24. März 2022",
+/// "24 مارس 2022"; ISO 8601 (`2022-03-24`) for other languages. Shared by
+/// the pages and the digest emails, so that both write a date the same way.
+pub fn long_day(day: NaiveDate, lang: &crate::Lang) -> String {
+    use chrono::Datelike;
+    let (d, m, y) = (day.day(), day.month0() as usize, day.year());
+    match lang.primary() {
+        "en" => format!("{d} {} {y}", WRITTEN_EN[m]),
+        "fr" if d == 1 => format!("1er {} {y}", WRITTEN_FR[m]),
+        "fr" => format!("{d} {} {y}", WRITTEN_FR[m]),
+        "es" => format!("{d} de {} de {y}", WRITTEN_ES[m]),
+        "de" => format!("{d}. {} {y}", WRITTEN_DE[m]),
+        "ar" => format!("{d} {} {y}", WRITTEN_AR[m]),
+        _ => day.format("%Y-%m-%d").to_string(),
+    }
+}
+
+const WRITTEN_EN: [&str; 12] = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+];
+const WRITTEN_FR: [&str; 12] = [
+    "janvier",
+    "février",
+    "mars",
+    "avril",
+    "mai",
+    "juin",
+    "juillet",
+    "août",
+    "septembre",
+    "octobre",
+    "novembre",
+    "décembre",
+];
+const WRITTEN_ES: [&str; 12] = [
+    "enero",
+    "febrero",
+    "marzo",
+    "abril",
+    "mayo",
+    "junio",
+    "julio",
+    "agosto",
+    "septiembre",
+    "octubre",
+    "noviembre",
+    "diciembre",
+];
+const WRITTEN_DE: [&str; 12] = [
+    "Januar",
+    "Februar",
+    "März",
+    "April",
+    "Mai",
+    "Juni",
+    "Juli",
+    "August",
+    "September",
+    "Oktober",
+    "November",
+    "Dezember",
+];
+/// The month names used in Egypt and the Gulf, the most widely understood.
+const WRITTEN_AR: [&str; 12] = [
+    "يناير",
+    "فبراير",
+    "مارس",
+    "أبريل",
+    "مايو",
+    "يونيو",
+    "يوليو",
+    "أغسطس",
+    "سبتمبر",
+    "أكتوبر",
+    "نوفمبر",
+    "ديسمبر",
+];
+
+#[cfg(test)]
+mod long_day_tests {
+    use super::*;
+
+    #[test]
+    fn days_are_written_in_the_reader_language() {
+        let day = NaiveDate::from_ymd_opt(2022, 3, 24).expect("a valid test date");
+        let check = |lang: &str, expected: &str| {
+            let lang = crate::Lang::parse(lang).expect("a valid test language");
+            assert_eq!(long_day(day, &lang), expected, "in {lang}");
+        };
+        check("fr", "24 mars 2022");
+        check("en-GB", "24 March 2022");
+        check("ar", "24 مارس 2022");
+        check("es", "24 de marzo de 2022");
+        check("de", "24. März 2022");
+        check("it", "2022-03-24");
+        let first = NaiveDate::from_ymd_opt(2023, 8, 1).expect("a valid test date");
+        let fr = crate::Lang::parse("fr").expect("valid");
+        assert_eq!(long_day(first, &fr), "1er août 2023");
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

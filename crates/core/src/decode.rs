@@ -168,6 +168,18 @@ pub fn is_publishable_char(c: char) -> bool {
     }
 }
 
+/// Makes text read from a structured document (a Word part, a web page)
+/// publishable as [`decode`] makes a text file: line endings as LF, no
+/// characters XML cannot carry, NFC.
+pub fn clean_text(text: &str) -> String {
+    let text = normalise_line_endings(text);
+    let (text, _) = remove_control_characters(&text);
+    match is_nfc_quick(text.chars()) {
+        IsNormalized::Yes => text.into_owned(),
+        _ => text.nfc().collect(),
+    }
+}
+
 fn remove_control_characters(text: &str) -> (Cow<'_, str>, usize) {
     if text.chars().all(is_publishable_char) {
         return (Cow::Borrowed(text), 0);

@@ -49,6 +49,51 @@ pub enum ParseError {
     /// The text names a date that does not exist (31-02-2022).
     #[error("impossible date '{text}' in the dateline at line {line}: no such day in the calendar")]
     ImpossibleDate { text: String, line: usize },
+    /// A dateline date that does not exist, in a format without lines (a Word
+    /// document, a web page): the paragraph is counted from the title.
+    #[error(
+        "impossible date '{text}' in the dateline of paragraph {paragraph}: no such day in the calendar"
+    )]
+    ImpossibleDateInParagraph { text: String, paragraph: usize },
+    /// A `.docx` file that cannot be read: not a zip archive, truncated,
+    /// damaged, encrypted, or without a Word document inside.
+    #[error("not a readable Word document (.docx): {reason}")]
+    UnreadableDocx { reason: String },
+    /// A `.docx` archive with more entries than any document has.
+    #[error(
+        "the Word document holds {entries} entries, more than the {limit} allowed: refused as a probable zip bomb"
+    )]
+    TooManyEntries { entries: u64, limit: u64 },
+    /// A `.docx` archive whose parts would inflate to too much, all together.
+    #[error(
+        "the Word document would inflate to {size} bytes, more than the {limit} allowed: refused as a probable zip bomb"
+    )]
+    InflatesTooLarge { size: u64, limit: u64 },
+    /// One part of a `.docx` archive would inflate to too much.
+    #[error(
+        "the Word document's part '{part}' would inflate to {size} bytes, more than the {limit} allowed for one part: refused as a probable zip bomb"
+    )]
+    PartTooLarge { part: String, size: u64, limit: u64 },
+    /// One part of a `.docx` archive compresses far better than real documents do.
+    #[error(
+        "the Word document's part '{part}' would inflate from {compressed} to {size} bytes, a ratio above the {limit}:1 real documents stay under: refused as a probable zip bomb"
+    )]
+    CompressionRatio {
+        part: String,
+        compressed: u64,
+        size: u64,
+        limit: u64,
+    },
+    /// One part of a `.docx` archive holds more than its declared size.
+    #[error(
+        "the Word document's part '{part}' holds more than the {declared} bytes it declares: the archive is forged or damaged"
+    )]
+    PartLargerThanDeclared { part: String, declared: u64 },
+    /// A web page whose elements nest deeper than any real page does.
+    #[error(
+        "the page nests its elements {depth} deep, more than the {limit} Pressroom reads: save the article on its own"
+    )]
+    NestedTooDeeply { depth: usize, limit: usize },
     /// No title could be found.
     #[error("no title: the file has no text to use as a title")]
     NoTitle,

@@ -25,6 +25,10 @@ pub struct FrontMatter {
     pub author: Option<String>,
     pub id: Option<ReleaseId>,
     pub embargo: Option<DateTime<FixedOffset>>,
+    /// The media contact block, as text (lines kept, blank lines between entries).
+    pub contact: Option<String>,
+    /// The "About …" boilerplate, as text (blank lines between paragraphs).
+    pub about: Option<String>,
 }
 
 /// A text split into its front matter and the rest.
@@ -143,6 +147,8 @@ fn parse(
                 front_matter.embargo =
                     Some(instant(&text(value).map_err(invalid)?).map_err(invalid)?)
             }
+            "contact" => front_matter.contact = non_empty(text(value).map_err(invalid)?),
+            "about" => front_matter.about = non_empty(text(value).map_err(invalid)?),
             _ => warnings.push(Warning::UnknownFrontMatterKey { key }),
         }
     }
@@ -301,7 +307,7 @@ fn list(value: Value) -> Result<Vec<String>, String> {
 
 /// `2024-03-21`, `2024-03-21T10:00:00+01:00`, `2024-03-21 10:00` (local time),
 /// or a date as datelines write it (`21 mars 2024`).
-fn release_date(raw: &str) -> Result<ReleaseDate, String> {
+pub(crate) fn release_date(raw: &str) -> Result<ReleaseDate, String> {
     if let Ok(day) = NaiveDate::parse_from_str(raw, "%Y-%m-%d") {
         return Ok(ReleaseDate::Day(day));
     }
@@ -444,6 +450,21 @@ mod tests {
                 key: "layout".to_owned()
             }]
         );
+    }
+
+    #[test]
+    fn contact_and_about_are_text() {
+        let (fm, _, _) = split(
+            "---\ncontact: |\n  Marie Dupont\n  marie@x.fr\nabout: La Régie est un établissement public.\n---\nB",
+        )
+        .unwrap();
+        assert_eq!(fm.contact.as_deref(), Some("Marie Dupont\nmarie@x.fr"));
+        assert_eq!(
+            fm.about.as_deref(),
+            Some("La Régie est un établissement public.")
+        );
+        let error = split("---\ncontact: [a, b]\n---\nB").unwrap_err();
+        assert!(error.to_string().contains("'contact' at line 2"), "{error}");
     }
 
     #[test]

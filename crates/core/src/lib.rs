@@ -7,27 +7,41 @@
 //! they all call [`parse_release`].
 //!
 //! Parsing happens in stages, each in its own module: [`decode`] (bytes to
-//! clean text), [`front_matter`], then a format parser ([`text`] or
-//! [`markdown`]) that finds the title, the [`dateline`] and the paragraphs, and
-//! finally the settling of language, summary and identity done here.
+//! clean text), [`front_matter`], then a format parser ([`text`],
+//! [`markdown`], [`docx`] or [`html`]) that finds the title, the [`dateline`]
+//! and the blocks of the body, the rules every format shares ([`body`],
+//! [`section`]: end markers, contact and about sections), and finally the
+//! settling of language, summary and identity done here. Word documents and
+//! web pages are routed by extension before any decoding, since they are not
+//! text.
 
 pub mod body;
 pub mod date;
 pub mod dateline;
 pub mod decode;
 mod document;
+pub mod docx;
 pub mod error;
 pub mod front_matter;
+pub mod html;
+mod inline;
 pub mod lang;
 pub mod markdown;
 pub mod model;
 pub mod names;
+pub mod section;
 pub mod slug;
 pub mod text;
 
-pub use document::Document;
+pub use document::{Block, BlockKind, Document};
+
 pub use error::{ParseError, Warning};
-pub use model::{InvalidId, InvalidLang, Lang, Release, ReleaseDate, ReleaseId, SourceFormat};
+use front_matter::FrontMatter;
+pub use model::{
+    Attachment, InvalidId, InvalidLang, Lang, Release, ReleaseDate, ReleaseId, Section,
+    SourceFormat,
+};
+use section::SectionKind;
 
 /// Settings that parsing depends on.
 #[derive(Debug, Clone)]
@@ -58,6 +72,9 @@ impl Default for ParseOptions {
 pub struct Parsed {
     pub release: Release,
     pub warnings: Vec<Warning>,
+    /// Files the document embeds (a Word file's images), in order of
+    /// appearance; the caller decides where they are published.
+    pub attachments: Vec<Attachment>,
 }
 
 /// A file that cannot be published, with why and what else was noticed.
@@ -76,7 +93,11 @@ pub fn parse_release(
 ) -> Result<Parsed, Rejected> {
     let mut warnings = Vec::new();
     match parse(file_name, bytes, options, &mut warnings) {
-        Ok(release) => Ok(Parsed { release, warnings }),
+        Ok((release, attachments)) => Ok(Parsed {
+            release,
+            warnings,
+            attachments,
+        }),
         Err(error) => Err(Rejected { error, warnings }),
     }
 }
@@ -86,7 +107,7 @@ fn parse(
     bytes: &[u8],
     options: &ParseOptions,
     warnings: &mut Vec<Warning>,
-) -> Result<Release, ParseError> {
+) -> Result<(Release, Vec<Attachment>), ParseError> {
     let format = SourceFormat::from_file_name(file_name).ok_or_else(|| {
         ParseError::UnsupportedExtension {
             extension: file_name
@@ -102,14 +123,26 @@ fn parse(
             limit: options.max_bytes,
         });
     }
-    let text = decode::decode(bytes, warnings)?;
-    let split = front_matter::split_front_matter(&text, warnings)?;
-    let front_matter = split.front_matter;
-    let fm_title = front_matter.title.as_deref();
-    let document = match format {
-        SourceFormat::Text => text::parse_text(split.body, split.body_first_line, fm_title)?,
-        SourceFormat::Markdown => {
-            markdown::parse_markdown(split.body, split.body_first_line, fm_title)?
+    if bytes.is_empty() {
+        return Err(ParseError::Empty {
+            whitespace_only: false,
+        });
+    }
+    // Word files and web pages are not text: they are routed before decoding
+    // (a zip archive is full of NUL bytes) and carry no front matter.
+    let (front_matter, document) = match format {
+        SourceFormat::Docx => (FrontMatter::default(), docx::parse_docx(bytes)?),
+        SourceFormat::Html => (FrontMatter::default(), html::parse_html(bytes, warnings)?),
+        SourceFormat::Text | SourceFormat::Markdown => {
+            let text = decode::decode(bytes, warnings)?;
+            let split = front_matter::split_front_matter(&text, warnings)?;
+            let fm_title = split.front_matter.title.as_deref();
+            let document = if format == SourceFormat::Text {
+                text::parse_text(split.body, split.body_first_line, fm_title)?
+            } else {
+                markdown::parse_markdown(split.body, split.body_first_line, fm_title)?
+            };
+            (split.front_matter, document)
         }
     };
 
@@ -126,11 +159,12 @@ fn parse(
     let dateline = document.dateline;
     let date = front_matter
         .date
+        .or(document.date)
         .or_else(|| dateline.as_ref().map(|d| ReleaseDate::Day(d.date)));
     let place = front_matter
         .place
         .or_else(|| dateline.and_then(|d| d.place));
-    let lang = match front_matter.lang {
+    let lang = match front_matter.lang.or(document.lang) {
         Some(lang) => lang,
         None => lang::detect_language(
             &title,
@@ -147,7 +181,16 @@ fn parse(
     let summary = front_matter
         .summary
         .unwrap_or_else(|| body::summarize(&document.paragraphs[0]));
-    Ok(Release {
+    // Front matter wins over the text, as for every other field.
+    let contact = front_matter
+        .contact
+        .and_then(|text| section::from_text(SectionKind::Contact, &text, &lang))
+        .or(document.contact);
+    let about = front_matter
+        .about
+        .and_then(|text| section::from_text(SectionKind::About, &text, &lang))
+        .or(document.about);
+    let release = Release {
         id,
         slug,
         title,
@@ -161,7 +204,10 @@ fn parse(
         author: front_matter.author,
         embargo: front_matter.embargo,
         format,
-    })
+        contact,
+        about,
+    };
+    Ok((release, document.attachments))
 }
 
 fn shorten(text: &str, max_chars: usize) -> String {

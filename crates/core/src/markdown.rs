@@ -10,9 +10,9 @@ use std::ops::Range;
 
 use pulldown_cmark::{Event, HeadingLevel, Options, Parser, Tag, TagEnd};
 
-use crate::body::is_end_marker;
+use crate::body::settle;
 use crate::dateline::{DatelineMatch, parse_dateline, split_dateline_prefix};
-use crate::document::Document;
+use crate::document::{self, Document};
 use crate::error::ParseError;
 
 /// A top-level block: its events, where it starts, and its plain text.
@@ -90,37 +90,50 @@ pub fn parse_markdown(
         }
     }
 
-    while blocks.last().is_some_and(|last| {
-        last.kind == BlockKind::Rule
-            || is_end_marker(&last.text)
-            || last.text.is_empty() && !matches!(last.kind, BlockKind::Other)
-    }) {
-        blocks.pop();
-    }
-
     let raw_html = blocks
         .iter()
         .flat_map(|b| &b.events)
         .any(|e| matches!(e, Event::Html(_) | Event::InlineHtml(_)));
-    let mut html = String::new();
-    let mut paragraphs = Vec::new();
-    for block in blocks {
-        if !block.text.is_empty() {
-            paragraphs.push(block.text);
-        }
-        pulldown_cmark::html::push_html(
-            &mut html,
-            block.events.into_iter().map(neutralise_unsafe_url),
-        );
-    }
+    let blocks = blocks
+        .into_iter()
+        .map(|block| {
+            let mut html = String::new();
+            let lines = plain_text(&block.events, '\n');
+            pulldown_cmark::html::push_html(
+                &mut html,
+                block.events.into_iter().map(neutralise_unsafe_url),
+            );
+            let kind = match block.kind {
+                BlockKind::Heading(level) => document::BlockKind::Heading(level as u8),
+                BlockKind::Paragraph => document::BlockKind::Paragraph,
+                BlockKind::Rule => document::BlockKind::Rule,
+                BlockKind::Other => document::BlockKind::Other,
+            };
+            document::Block {
+                kind,
+                text: block.text,
+                lines,
+                html,
+            }
+        })
+        .collect();
+    let mut settled = settle(blocks, false);
     // Markdown alone only yields safe markup (text and attributes are
     // escaped; link targets were checked above). Raw HTML needs the sanitizer.
-    let body_html = if raw_html { sanitize(&html) } else { html };
+    if raw_html {
+        settled.body_html = sanitize(&settled.body_html);
+        if let Some(about) = &mut settled.about {
+            about.html = sanitize(&about.html);
+        }
+    }
     Ok(Document {
         title,
         dateline,
-        paragraphs,
-        body_html,
+        paragraphs: settled.paragraphs,
+        body_html: settled.body_html,
+        contact: settled.contact,
+        about: settled.about,
+        ..Document::default()
     })
 }
 
@@ -212,7 +225,7 @@ fn blocks(body: &str, first_line: usize) -> Vec<Block<'_>> {
         if depth == 0
             && let Some((events, range, kind)) = current.take()
         {
-            let text = plain_text(&events);
+            let text = plain_text(&events, ' ');
             blocks.push(Block {
                 events,
                 line: line_of(range.start),
@@ -224,17 +237,18 @@ fn blocks(body: &str, first_line: usize) -> Vec<Block<'_>> {
     blocks
 }
 
-/// The plain text of a block: inline text with soft breaks as spaces, one
+/// The plain text of a block: inline text with soft breaks as `soft_break`
+/// (a space for the paragraph, a newline to keep the source's lines), one
 /// line per list item (with its bullet or number), one line per paragraph
 /// inside a quote or item.
-fn plain_text(events: &[Event<'_>]) -> String {
+fn plain_text(events: &[Event<'_>], soft_break: char) -> String {
     let mut text = String::new();
     let mut lists: Vec<Option<u64>> = Vec::new();
     let mut blocks_seen = 0usize;
     for event in events {
         match event {
             Event::Text(t) | Event::Code(t) => text.push_str(t),
-            Event::SoftBreak => text.push(' '),
+            Event::SoftBreak => text.push(soft_break),
             Event::HardBreak => text.push('\n'),
             Event::Start(Tag::List(start)) => lists.push(*start),
             Event::End(TagEnd::List(_)) => {

@@ -33,6 +33,40 @@ pub struct Release {
     pub embargo: Option<DateTime<FixedOffset>>,
     /// The input format the release was read from.
     pub format: SourceFormat,
+    /// The media contact block that closes the release (`Contact presse :`,
+    /// `Media contact:`…), kept out of `paragraphs`, or the front matter's `contact`.
+    pub contact: Option<Section>,
+    /// The boilerplate about the issuer (`À propos de …`, `About …`), kept out
+    /// of `paragraphs`, or the front matter's `about`.
+    pub about: Option<Section>,
+}
+
+/// A section that closes a release apart from its body: the media contact
+/// block or the "About …" boilerplate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Section {
+    /// The heading as the release writes it (`Contact presse`, `About Acme`),
+    /// without its trailing colon; a default in the release's language when
+    /// the front matter gives the section without one.
+    pub heading: String,
+    /// The section as plain text, one entry per paragraph; the lines of a
+    /// contact block (name, email, phone) are kept, separated by `\n`.
+    pub paragraphs: Vec<String>,
+    /// The same paragraphs as sanitized HTML, without the heading.
+    pub html: String,
+}
+
+/// A file embedded in a document (an image in a Word file), returned beside
+/// the release: where it is published is the caller's decision.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attachment {
+    /// The name inside the document (`image1.png`): a bare file name, no folders.
+    pub file_name: String,
+    /// The media type known from the extension (`image/png`).
+    pub media_type: String,
+    /// The alternative text the author gave the image, if any.
+    pub alt: Option<String>,
+    pub bytes: Vec<u8>,
 }
 
 /// The permanent identifier of a release: lowercase ASCII letters, digits and
@@ -188,6 +222,10 @@ pub enum SourceFormat {
     Text,
     /// `.md`, `.markdown`: Markdown, optionally with front matter.
     Markdown,
+    /// `.docx`: a Word document (Office Open XML), as Word and LibreOffice write it.
+    Docx,
+    /// `.html`, `.htm`: a web page, from which the article is extracted.
+    Html,
 }
 
 impl SourceFormat {
@@ -197,19 +235,27 @@ impl SourceFormat {
         match extension.to_ascii_lowercase().as_str() {
             "txt" | "text" => Some(Self::Text),
             "md" | "markdown" => Some(Self::Markdown),
+            "docx" => Some(Self::Docx),
+            "html" | "htm" => Some(Self::Html),
             _ => None,
         }
     }
 
+    /// The format's name as stored and reported (`text`, `markdown`, `docx`, `html`).
     pub fn name(&self) -> &'static str {
         match self {
             Self::Text => "text",
             Self::Markdown => "markdown",
+            Self::Docx => "docx",
+            Self::Html => "html",
         }
     }
 
+    /// Every format, so that a stored name can be read back without listing them again.
+    pub const ALL: [SourceFormat; 4] = [Self::Text, Self::Markdown, Self::Docx, Self::Html];
+
     /// The extensions an editor may use, for messages.
-    pub const SUPPORTED_EXTENSIONS: &'static str = ".txt, .md, .markdown";
+    pub const SUPPORTED_EXTENSIONS: &'static str = ".txt, .md, .markdown, .docx, .html, .htm";
 }
 
 #[cfg(test)]
@@ -258,6 +304,15 @@ mod tests {
             SourceFormat::from_file_name("a.markdown"),
             Some(SourceFormat::Markdown)
         );
+        assert_eq!(
+            SourceFormat::from_file_name("Communiqué.DOCX"),
+            Some(SourceFormat::Docx)
+        );
+        assert_eq!(
+            SourceFormat::from_file_name("page.htm"),
+            Some(SourceFormat::Html)
+        );
+        assert_eq!(SourceFormat::from_file_name("a.doc"), None);
         assert_eq!(SourceFormat::from_file_name("a.pdf"), None);
         assert_eq!(SourceFormat::from_file_name("README"), None);
     }

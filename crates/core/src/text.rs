@@ -2,23 +2,26 @@
 //!
 //! The first block is the title, the next may be a dateline, the rest are
 //! paragraphs. Lines inside a block are joined with one space, because the
-//! line breaks of a hard-wrapped file carry no meaning.
+//! line breaks of a hard-wrapped file carry no meaning (except in a contact
+//! block, where [`section`](crate::section) reads them).
 
-use crate::body::{is_end_marker, join_broken_paragraphs, push_escaped_html};
+use crate::body::{escape_html, settle};
 use crate::dateline::{DatelineMatch, parse_dateline, split_dateline_prefix};
-use crate::document::Document;
+use crate::document::{Block, Document};
 use crate::error::ParseError;
 
-/// A run of non-blank lines, joined, with the line number it starts at.
+/// A run of non-blank lines with the line number it starts at: `text` has
+/// the lines joined with spaces, `lines` with newlines (same byte offsets).
 #[derive(Debug)]
-struct Block {
+struct TextBlock {
     line: usize,
     text: String,
+    lines: String,
 }
 
-fn blocks(body: &str, first_line: usize) -> Vec<Block> {
+fn blocks(body: &str, first_line: usize) -> Vec<TextBlock> {
     let mut blocks = Vec::new();
-    let mut current: Option<Block> = None;
+    let mut current: Option<TextBlock> = None;
     for (index, line) in body.lines().enumerate() {
         let line_text = line.trim();
         if line_text.is_empty() {
@@ -29,17 +32,25 @@ fn blocks(body: &str, first_line: usize) -> Vec<Block> {
             Some(block) => {
                 block.text.push(' ');
                 block.text.push_str(line_text);
+                block.lines.push('\n');
+                block.lines.push_str(line_text);
             }
             None => {
-                current = Some(Block {
+                current = Some(TextBlock {
                     line: first_line + index,
                     text: line_text.to_owned(),
+                    lines: line_text.to_owned(),
                 })
             }
         }
     }
     blocks.extend(current);
     blocks
+}
+
+fn paragraph(text: String, lines: String) -> Block {
+    let html = escape_html(&text);
+    Block::paragraph(text, lines, &html)
 }
 
 /// Parses the body of a text file (after any front matter). `front_matter_title`
@@ -79,14 +90,16 @@ pub fn parse_text(
             None => {}
         }
     }
-    let mut paragraphs: Vec<String> = Vec::new();
+    let mut body_blocks: Vec<Block> = Vec::new();
     for block in blocks {
-        if paragraphs.is_empty() && dateline.is_none() {
+        if body_blocks.is_empty() && dateline.is_none() {
             match split_dateline_prefix(&block.text) {
                 Some((DatelineMatch::Found(found), rest)) => {
                     dateline = Some(found);
                     if !rest.is_empty() {
-                        paragraphs.push(rest.to_owned());
+                        // `text` and `lines` differ only in their separators.
+                        let lines = block.lines[block.text.len() - rest.len()..].to_owned();
+                        body_blocks.push(paragraph(rest.to_owned(), lines));
                     }
                     continue;
                 }
@@ -99,23 +112,17 @@ pub fn parse_text(
                 None => {}
             }
         }
-        paragraphs.push(block.text);
+        body_blocks.push(paragraph(block.text, block.lines));
     }
-    while paragraphs.last().is_some_and(|last| is_end_marker(last)) {
-        paragraphs.pop();
-    }
-    let paragraphs = join_broken_paragraphs(paragraphs);
-    let mut body_html = String::with_capacity(paragraphs.iter().map(|p| p.len() + 12).sum());
-    for paragraph in &paragraphs {
-        body_html.push_str("<p>");
-        push_escaped_html(&mut body_html, paragraph);
-        body_html.push_str("</p>\n");
-    }
+    let settled = settle(body_blocks, true);
     Ok(Document {
         title,
         dateline,
-        paragraphs,
-        body_html,
+        paragraphs: settled.paragraphs,
+        body_html: settled.body_html,
+        contact: settled.contact,
+        about: settled.about,
+        ..Document::default()
     })
 }
 
