@@ -9,21 +9,28 @@ use std::io::{Cursor, Read, Write};
 use pressroom_core::{ParseOptions, parse_release};
 use proptest::prelude::*;
 
+/// `cases` unless PROPTEST_CASES says otherwise (an explicit `cases` in a
+/// config would otherwise win over the environment).
+fn cases(default: u32) -> u32 {
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
 fn config() -> ProptestConfig {
-    // PROPTEST_CASES overrides this default when set.
     ProptestConfig {
-        cases: 2_000,
+        cases: cases(2_000),
         failure_persistence: None,
         ..ProptestConfig::default()
     }
 }
 
 /// Word files and web pages go through a zip reader, an HTML parser and
-/// readability, slow without optimisation: fewer cases by default (the
-/// `proptest!` macro still lets PROPTEST_CASES override them).
+/// readability, slow without optimisation: fewer cases by default.
 fn structured_config() -> ProptestConfig {
     ProptestConfig {
-        cases: 400,
+        cases: cases(400),
         ..config()
     }
 }
