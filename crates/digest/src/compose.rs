@@ -6,8 +6,8 @@
 //! The message is `multipart/alternative` with a text part and an HTML part
 //! (inline styles only, no remote resources), and the headers bulk senders
 //! are expected to send: List-Id, List-Unsubscribe (+ `-Post`) and
-//! `Auto-Submitted: auto-generated`. Every header goes through [`mime`]
-//! (crate::mime), so titles and names can never add a header line.
+//! `Auto-Submitted: auto-generated`. Every header goes through the `mime`
+//! module, so titles and names can never add a header line.
 
 use chrono::{DateTime, FixedOffset, NaiveDate};
 use pressroom_core::Lang;

@@ -9,23 +9,23 @@
 //! - [`parse_subscribers`]: the operator's CSV list, bad lines reported
 //!   with their number and skipped.
 //! - [`token`]: HMAC unsubscribe tokens.
-//! - [`compose`]: one RFC 5322 message per recipient, text and HTML, from
+//! - [`compose()`]: one RFC 5322 message per recipient, text and HTML, from
 //!   [`Templates`] operators can override.
 //! - [`Outbox`] (`.eml` files, written atomically) and [`Smtp`] (parallel
 //!   connections, pipelining, rate limit, retries), both taking [`Email`]s.
 //!
 //! Composition, schedules, subscribers and tokens do no I/O; only
-//! [`outbox`] and [`smtp`] touch the file system and the network.
+//! [`Outbox`] and [`Smtp`] touch the file system and the network.
 
-pub mod address;
-pub mod compose;
-pub mod message;
+mod address;
+mod compose;
+mod message;
 mod mime;
-pub mod outbox;
-pub mod schedule;
-pub mod smtp;
-pub mod subscribers;
-pub mod templates;
+mod outbox;
+mod schedule;
+mod smtp;
+mod subscribers;
+mod templates;
 pub mod token;
 
 pub use address::{Address, InvalidAddress};

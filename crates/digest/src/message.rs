@@ -1,4 +1,4 @@
-//! A composed message and its identity: what [`compose`](crate::compose)
+//! A composed message and its identity: what [`compose()`](crate::compose())
 //! returns and what the outbox and the SMTP client take.
 
 use std::fmt;

@@ -315,6 +315,21 @@ fn dropped_connections_are_reopened_and_only_unconfirmed_messages_resent() {
 }
 
 #[test]
+fn a_server_that_limits_connections_gets_the_messages_over_fewer() {
+    let Some(server) = Server::start(&["--pipelining", "--max-connections", "2"]) else {
+        return;
+    };
+    let mut config = server.config();
+    config.connections = 4;
+    let (result, deliveries) = send(config, digests(&recipients(60)));
+    assert_eq!(result.expect("no error").sent, 60);
+    by_recipient(&deliveries, 60);
+    let received = server.received();
+    assert_eq!(received.len(), 60);
+    assert!(received.values().all(|numbers| numbers.len() == 1));
+}
+
+#[test]
 fn a_refused_recipient_is_reported_and_the_others_delivered() {
     let Some(server) = Server::start(&[
         "--pipelining",
@@ -360,6 +375,33 @@ fn a_refused_recipient_is_reported_and_the_others_delivered() {
     assert!(!received.contains_key("reader5@example.org"));
     assert_eq!(received.len(), 28);
     assert!(received.values().all(|numbers| numbers.len() == 1));
+}
+
+#[test]
+fn a_refused_sender_stops_the_run_without_blaming_recipients() {
+    for pipelining in [true, false] {
+        let mut args = vec!["--reject-sender", "press@example.org"];
+        if pipelining {
+            args.push("--pipelining");
+        }
+        let Some(server) = Server::start(&args) else {
+            return;
+        };
+        let (result, deliveries) = send(server.config(), digests(&recipients(20)));
+        let Err(SmtpError::SenderRefused { sender, reply }) = result else {
+            panic!("{result:?}");
+        };
+        assert_eq!(sender, "press@example.org");
+        assert_eq!(reply.code, 553);
+        assert!(!deliveries.is_empty());
+        assert!(
+            deliveries
+                .iter()
+                .all(|d| matches!(d.result, DeliveryResult::Deferred(_))),
+            "{deliveries:?}"
+        );
+        assert!(server.received().is_empty());
+    }
 }
 
 #[test]

@@ -12,6 +12,7 @@ Misbehaviour on demand:
                        recorded), close the connection without recording it
                        or replying; may be given several times
   --reject ADDR        answer 550 to RCPT TO:<ADDR>
+  --reject-sender ADDR answer 553 to MAIL FROM:<ADDR>
   --temp-fail ADDR:K   answer 451 to RCPT TO:<ADDR> the first K times
   --pipelining         advertise PIPELINING (aiosmtpd reads pipelined
                        commands in order but does not say so by default)
@@ -19,6 +20,7 @@ Misbehaviour on demand:
   --implicit-tls CERT KEY
                        TLS from the first byte
   --auth USER:PASS     require AUTH (PLAIN or LOGIN) with these credentials
+  --max-connections N  greet connections beyond N with 421 and close them
 """
 
 import argparse
@@ -38,6 +40,7 @@ class Recorder:
         self.count = 0
         self.drops = set(args.drop_after)
         self.rejected = {address.lower() for address in args.reject}
+        self.rejected_senders = {address.lower() for address in args.reject_sender}
         self.temporary = {}
         for spec in args.temp_fail:
             address, times = spec.rsplit(":", 1)
@@ -49,6 +52,13 @@ class Recorder:
         if self.args.pipelining:
             responses.insert(len(responses) - 1, "250-PIPELINING")
         return responses
+
+    async def handle_MAIL(self, server, session, envelope, address, mail_options):
+        if address.lower() in self.rejected_senders:
+            return "553 5.7.1 <%s>: sender not allowed" % address
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 OK"
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         key = address.lower()
@@ -87,6 +97,30 @@ class Authenticator:
         return AuthResult(success=ok, handled=False)
 
 
+class Counted(SMTP):
+    """An SMTP session that keeps count of the open ones (from its creation:
+    asyncio creates the protocols of simultaneous connections before it
+    tells any of them that it is connected)."""
+
+    open_sessions = 0
+
+    def __init__(self, *args, **kwargs):
+        Counted.open_sessions += 1
+        super().__init__(*args, **kwargs)
+
+    def connection_lost(self, error):
+        Counted.open_sessions -= 1
+        super().connection_lost(error)
+
+
+class Busy(asyncio.Protocol):
+    """What a server at its connection limit does."""
+
+    def connection_made(self, transport):
+        transport.write(b"421 4.7.0 too many connections, try later\r\n")
+        transport.close()
+
+
 def tls_context(cert, key):
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(cert, key)
@@ -103,11 +137,13 @@ async def main():
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--drop-after", type=int, action="append", default=[])
     parser.add_argument("--reject", action="append", default=[])
+    parser.add_argument("--reject-sender", action="append", default=[])
     parser.add_argument("--temp-fail", action="append", default=[])
     parser.add_argument("--pipelining", action="store_true")
     parser.add_argument("--starttls", nargs=2, metavar=("CERT", "KEY"))
     parser.add_argument("--implicit-tls", nargs=2, metavar=("CERT", "KEY"))
     parser.add_argument("--auth")
+    parser.add_argument("--max-connections", type=int, default=0)
     args = parser.parse_args()
 
     recorder = Recorder(args)
@@ -123,8 +159,13 @@ async def main():
     ssl_context = tls_context(*args.implicit_tls) if args.implicit_tls else None
 
     loop = asyncio.get_running_loop()
+    def session():
+        if args.max_connections and Counted.open_sessions >= args.max_connections:
+            return Busy()
+        return Counted(recorder, loop=loop, **options)
+
     server = await loop.create_server(
-        lambda: SMTP(recorder, loop=loop, **options),
+        session,
         host="127.0.0.1",
         port=args.port,
         ssl=ssl_context,

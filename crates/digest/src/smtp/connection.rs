@@ -56,6 +56,16 @@ pub(super) enum Outcome {
     Temporary(Reply),
     /// 5xx: never going to work for this recipient.
     Permanent(Reply),
+    /// 5xx to MAIL FROM: the sender is refused, whoever the recipient.
+    SenderRefused(Reply),
+}
+
+/// A permanent refusal of MAIL FROM concerns the sender, not the recipient.
+fn sender_refused(outcome: Outcome) -> Outcome {
+    match outcome {
+        Outcome::Permanent(reply) => Outcome::SenderRefused(reply),
+        other => other,
+    }
 }
 
 impl Connection {
@@ -220,7 +230,8 @@ impl Connection {
         } else {
             let mail = self.command(&mail).await?;
             if !mail.is_positive() {
-                return self.abort_transaction(mail).await;
+                let refusal = self.abort_transaction(mail).await?;
+                return Ok(sender_refused(refusal));
             }
             let rcpt = self.command(&rcpt).await?;
             if !rcpt.is_positive() {
@@ -243,11 +254,15 @@ impl Connection {
             self.write(b".\r\n").await?;
             self.read_reply().await?;
         }
-        if let Some(refusal) = [mail, rcpt, data.clone()]
-            .into_iter()
-            .find(|reply| !reply.is_positive())
-        {
-            return self.abort_transaction(refusal).await;
+        if !mail.is_positive() {
+            let refusal = self.abort_transaction(mail).await?;
+            return Ok(sender_refused(refusal));
+        }
+        if !rcpt.is_positive() {
+            return self.abort_transaction(rcpt).await;
+        }
+        if data.code != 354 {
+            return self.abort_transaction(data).await;
         }
         self.write(&job.wire).await?;
         let reply = self.read_reply().await?;
@@ -283,6 +298,8 @@ impl Connection {
 
     /// Ends the session politely; errors do not matter any more.
     pub(super) async fn quit(mut self) {
+        // Not worth a long wait: everything is sent.
+        self.timeout = self.timeout.min(Duration::from_secs(2));
         let _ = self.command("QUIT\r\n").await;
         let _ = self.io.shutdown().await;
     }

@@ -22,7 +22,7 @@ use std::fmt;
 use std::future::poll_fn;
 use std::pin::pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use futures_core::Stream;
@@ -217,6 +217,10 @@ pub enum SmtpError {
     /// The server refused the credentials.
     #[error("SMTP authentication failed: {0}")]
     Auth(String),
+    /// The server refused the envelope sender for good (5xx to MAIL FROM):
+    /// no recipient would get anything, and none is to blame.
+    #[error("the SMTP server refuses the sender <{sender}>: {reply}")]
+    SenderRefused { sender: String, reply: Reply },
     /// A connection task stopped unexpectedly (a bug).
     #[error("an SMTP connection task failed: {0}")]
     Internal(String),
@@ -305,6 +309,7 @@ impl Smtp {
         let shared = Arc::new(Shared {
             aborted: AtomicBool::new(false),
             next_slot: std::sync::Mutex::new(Instant::now()),
+            sessions: AtomicUsize::new(0),
         });
         let mut workers = Vec::with_capacity(config.connections);
         for _ in 0..config.connections {
@@ -368,7 +373,12 @@ impl Smtp {
                     }
                     Some(Event::Fatal(error)) => {
                         shared.aborted.store(true, Ordering::SeqCst);
+                        let internal = matches!(error, SmtpError::Internal(_));
                         fatal.get_or_insert(error);
+                        if internal {
+                            // A task died holding a job that will never be reported.
+                            break;
+                        }
                     }
                     None => {
                         fatal.get_or_insert(SmtpError::Internal("every connection task stopped".to_owned()));
@@ -517,6 +527,22 @@ struct Shared {
     aborted: AtomicBool,
     /// The rate limit: the earliest instant the next transaction may start.
     next_slot: std::sync::Mutex<Instant>,
+    /// Sessions open now: a connection that cannot be opened ends the run
+    /// only if no other is open (a server may limit connections per client).
+    sessions: AtomicUsize,
+}
+
+/// Reports a connection task that panicked, so that the run stops instead
+/// of waiting for the job it held.
+struct PanicAlarm<'a>(&'a mpsc::UnboundedSender<Event>);
+
+impl Drop for PanicAlarm<'_> {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            let error = SmtpError::Internal("a connection task panicked".to_owned());
+            let _ = self.0.send(Event::Fatal(error));
+        }
+    }
 }
 
 /// One connection task: takes jobs, keeps a session open, reconnects.
@@ -530,6 +556,7 @@ struct Worker {
 
 impl Worker {
     async fn run(self) {
+        let _alarm = PanicAlarm(&self.events);
         let mut session: Option<Connection> = None;
         loop {
             let job = self.jobs.lock().await.recv().await;
@@ -542,7 +569,18 @@ impl Worker {
             }
             if session.is_none() {
                 match self.connect().await {
-                    Ok(connection) => session = Some(connection),
+                    Ok(connection) => {
+                        self.shared.sessions.fetch_add(1, Ordering::SeqCst);
+                        session = Some(connection);
+                    }
+                    Err(SmtpError::Unreachable(why))
+                        if self.shared.sessions.load(Ordering::SeqCst) > 0 =>
+                    {
+                        // Other connections work: leave the job to them.
+                        tracing::warn!("SMTP: one connection fewer: {why}");
+                        self.emit(Event::Retry(job, Instant::now()));
+                        return;
+                    }
                     Err(error) => {
                         let reason = format!("not sent: {error}");
                         self.emit(Event::Fatal(error));
@@ -564,14 +602,25 @@ impl Worker {
                 Ok(Outcome::Temporary(reply)) => {
                     self.retry_later(job, reply.to_string());
                 }
+                Ok(Outcome::SenderRefused(reply)) => {
+                    let error = SmtpError::SenderRefused {
+                        sender: job.email.envelope_sender.to_string(),
+                        reply,
+                    };
+                    let reason = format!("not sent: {error}");
+                    self.emit(Event::Fatal(error));
+                    self.emit(Event::Done(job.deferred(reason)));
+                }
                 Err(connection::Broken(why)) => {
                     tracing::warn!(message_id = %job.email.message_id, "SMTP session broken, reconnecting: {why}");
                     session = None;
+                    self.shared.sessions.fetch_sub(1, Ordering::SeqCst);
                     self.retry_later(job, why);
                 }
             }
         }
         if let Some(connection) = session {
+            self.shared.sessions.fetch_sub(1, Ordering::SeqCst);
             connection.quit().await;
         }
     }
@@ -640,6 +689,18 @@ impl Worker {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_run_can_be_spawned_on_another_task() {
+        fn check<T: Send>(_: &T) {}
+        let smtp = Smtp::new(SmtpConfig::new("smtp.example.org")).expect("valid");
+        let mut count = 0;
+        let run = smtp.send_all(futures_util::stream::iter(Vec::<Email>::new()), |_| {
+            count += 1;
+        });
+        check(&run);
+        check(&smtp);
+    }
 
     #[test]
     fn backoff_doubles_up_to_the_maximum() {
