@@ -1,9 +1,11 @@
 //! Parse throughput on one core: `cargo bench -p pressroom-core --bench parse`.
 //!
-//! Two inputs: the repository's corpus (every publishable sample, French,
-//! English, Arabic, text and Markdown) and synthetic "typical" releases of
-//! about 4 KB in plain text and Markdown. Each is parsed in rounds of at least
-//! half a second; the median round is reported in releases/s and MB/s.
+//! Three inputs: the repository's corpus (every publishable sample, French,
+//! English, Arabic, text and Markdown), synthetic "typical" releases of about
+//! 4 KB in plain text and Markdown, and the Word and web page fixtures of
+//! `tests/data` (two producers' `.docx`, a full press page). Each is parsed
+//! in rounds of at least half a second; the median round is reported in
+//! releases/s and MB/s.
 
 use std::hint::black_box;
 use std::path::Path;
@@ -28,6 +30,16 @@ fn main() {
     measure("corpus (publishable samples)", &corpus);
     measure("typical 4 KB text releases", &synthetic("txt", 200));
     measure("typical 4 KB Markdown releases", &synthetic("md", 200));
+    let data_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data");
+    let fixture = |name: &str| {
+        let bytes = std::fs::read(data_dir.join(name)).expect("readable fixture");
+        (name.to_owned(), bytes)
+    };
+    measure(
+        "Word documents (python-docx, LibreOffice)",
+        &[fixture("python-docx.docx"), fixture("libreoffice.docx")],
+    );
+    measure("a full press web page", &[fixture("press-page.html")]);
 }
 
 fn measure(label: &str, inputs: &[(String, Vec<u8>)]) {

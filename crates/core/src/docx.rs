@@ -816,10 +816,12 @@ impl<'r> BodyReader<'r> {
             b"instrText" if self.in_run && !empty => self.in_instruction = true,
             b"tab" | b"ptab" if self.in_run => self.text(" "),
             b"noBreakHyphen" if self.in_run => self.text("-"),
-            b"br" if self.in_run => {
-                if !matches!(attr(e, b"type").as_deref(), Some("page" | "column")) {
-                    self.push_break();
-                }
+            // Page and column breaks are layout, not lines.
+            b"br"
+                if self.in_run
+                    && !matches!(attr(e, b"type").as_deref(), Some("page" | "column")) =>
+            {
+                self.push_break()
             }
             b"cr" if self.in_run => self.push_break(),
             b"fldChar" => match attr(e, b"fldCharType").as_deref() {

@@ -965,12 +965,13 @@ fn table(node: &NodeRef<'_>, depth: usize) -> Option<Block> {
                 let rendered: Vec<_> = walker
                     .items
                     .iter()
-                    .filter_map(|item| match item {
-                        Item::Paragraph(inline) | Item::Heading(_, inline) => Some(inline.render()),
-                        Item::Block(block) => Some(crate::inline::Rendered {
+                    .map(|item| match item {
+                        Item::Paragraph(inline) | Item::Heading(_, inline) => inline.render(),
+                        // A list or table inside a cell: its text.
+                        Item::Block(block) => crate::inline::Rendered {
                             text: block.text.clone(),
                             html: crate::body::escape_html(&block.text),
-                        }),
+                        },
                     })
                     .collect();
                 (

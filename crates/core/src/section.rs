@@ -322,46 +322,46 @@ fn heading_phrase(line: &str) -> Option<(SectionKind, String)> {
 }
 
 /// `À propos de …`, `About …`, `Acerca de …`, `Über …`, `نبذة عن …`: the
-/// prefix, then a name (never a number: `About 200 people`, `Über 6.800
-/// Mitglieder` are sentences).
+/// prefix, an article perhaps, then a name, which starts with a capital
+/// (`À propos de la Régie`, `About the Trust`), never with a number or in
+/// lowercase: `About 200 people`, `Über 6.800 Mitglieder`, `À propos de ce
+/// projet` are the words of a body, not the heading of an about section.
 fn is_about_heading(folded: &str, text: &str) -> bool {
-    if folded == "a propos" || folded == "about us" || folded == "uber uns" {
+    if matches!(
+        folded,
+        "a propos" | "a propos de nous" | "about us" | "acerca de nosotros" | "uber uns"
+    ) {
         return true;
     }
-    // The name after the prefix, taken from the original text so that its
-    // case can be checked (the folded and original texts have the same words).
-    let name_after = |words: usize| -> Option<&str> {
-        let mut rest = text;
-        for _ in 0..words {
-            rest = rest.trim_start();
-            rest = &rest[rest.find(char::is_whitespace)?..];
-        }
-        let rest = rest.trim_start();
-        (!rest.is_empty()).then_some(rest)
-    };
-    let starts_name = |name: &str| {
-        name.chars()
-            .next()
-            .is_some_and(|c| !c.is_numeric() && (c.is_uppercase() || !c.is_lowercase()))
-    };
-    let words: Vec<&str> = folded.split_whitespace().collect();
-    match words.as_slice() {
-        ["a", "propos", "de" | "du" | "des", _, ..] => {
-            name_after(3).is_some_and(|name| !name.starts_with(|c: char| c.is_numeric()))
-        }
-        ["a", "propos", word, ..] if word.starts_with("d'") => true,
-        ["acerca", "de", _, ..] => {
-            name_after(2).is_some_and(|name| !name.starts_with(|c: char| c.is_numeric()))
-        }
-        ["about", "the" | "our", _, ..] => name_after(2).is_some_and(starts_name),
-        ["about", _, ..] => name_after(1).is_some_and(starts_name),
-        ["uber", "die" | "der" | "das" | "den" | "dem", _, ..] => {
-            name_after(2).is_some_and(starts_name)
-        }
-        ["uber", _, ..] => name_after(1).is_some_and(starts_name),
-        ["نبذه", "عن", _, ..] => true,
-        _ => false,
+    let folded_words: Vec<&str> = folded.split_whitespace().collect();
+    let words: Vec<&str> = text.split_whitespace().collect();
+    if words.len() != folded_words.len() {
+        return false;
     }
+    let (prefix, articles): (usize, &[&str]) = match folded_words.as_slice() {
+        ["a", "propos", "de" | "du" | "des", _, ..] => (3, &["la", "le", "les"]),
+        // `À propos d'Ecovia`: the name follows the elided `de`.
+        ["a", "propos", word, ..] if word.starts_with("d'") => (2, &[]),
+        ["acerca", "de", _, ..] => (2, &["la", "el", "los", "las"]),
+        ["about", _, ..] => (1, &["the", "our"]),
+        ["uber", _, ..] => (1, &["die", "der", "das", "den", "dem"]),
+        ["نبذه", "عن", _, ..] => return true,
+        _ => return false,
+    };
+    let has_article = folded_words
+        .get(prefix)
+        .is_some_and(|word| articles.contains(word));
+    let Some(name) = words.get(prefix + usize::from(has_article)) else {
+        return false;
+    };
+    // `l'Institut`, `d'Ecovia`: the name after the elision.
+    let name = ["l'", "l’", "d'", "d’", "L'", "L’", "D'", "D’"]
+        .iter()
+        .find_map(|elision| name.strip_prefix(elision))
+        .unwrap_or(name);
+    name.chars()
+        .next()
+        .is_some_and(|c| !c.is_numeric() && (c.is_uppercase() || !c.is_lowercase()))
 }
 
 /// Whether `text` opens with a capital letter, a digit or a letter of a
@@ -590,6 +590,9 @@ mod tests {
         for heading in [
             "À propos de la Régie Ker-Mobilité",
             "A propos d'Ecovia",
+            "À propos de l’Institut Pasteur",
+            "À propos du Groupe Dupont",
+            "À propos de nous",
             "À propos",
             "About the Halvorsen Water Institute",
             "About Northwind Mobility",
@@ -612,6 +615,10 @@ mod tests {
             "About the same time, the company",
             "Über 6.800 Mitglieder",
             "À propos de 300 bénévoles",
+            "À propos de ce projet",
+            "À propos du projet",
+            "Acerca de este proyecto",
+            "About our company's results",
             "Contactez-nous pour plus d'informations.",
             "Contact",
         ] {

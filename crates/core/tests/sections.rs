@@ -251,6 +251,11 @@ fn near_misses_stay_paragraphs() {
             "r.txt",
             "Die Genossenschaft wächst\n\nDie Genossenschaft wächst.\n\nÜber 6.800 Mitglieder zählt sie heute.\n",
         ),
+        // A closing subheading about the subject, not the issuer.
+        (
+            "r.md",
+            "# Un projet\n\nLe projet démarre.\n\n## À propos de ce projet\n\nIl coûtera trois millions d'euros.\n",
+        ),
         // Contact words without a contact block.
         (
             "r.txt",
