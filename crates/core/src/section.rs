@@ -322,10 +322,12 @@ fn heading_phrase(line: &str) -> Option<(SectionKind, String)> {
 }
 
 /// `À propos de …`, `About …`, `Acerca de …`, `Über …`, `نبذة عن …`: the
-/// prefix, an article perhaps, then a name, which starts with a capital
-/// (`À propos de la Régie`, `About the Trust`), never with a number or in
-/// lowercase: `About 200 people`, `Über 6.800 Mitglieder`, `À propos de ce
-/// projet` are the words of a body, not the heading of an about section.
+/// prefix, an article perhaps, then a name. A name is what a proper noun is
+/// in: it holds a capitalised word (`À propos de la Régie`, `À propos du port
+/// de Marseille`, `About the Trust`) and starts with neither a number nor a
+/// demonstrative or possessive. `About 200 people`, `Über 6.800 Mitglieder`,
+/// `À propos de ce projet`, `À propos du projet`, `About our results` are the
+/// words of a body, not the heading of an about section.
 fn is_about_heading(folded: &str, text: &str) -> bool {
     if matches!(
         folded,
@@ -343,25 +345,41 @@ fn is_about_heading(folded: &str, text: &str) -> bool {
         // `À propos d'Ecovia`: the name follows the elided `de`.
         ["a", "propos", word, ..] if word.starts_with("d'") => (2, &[]),
         ["acerca", "de", _, ..] => (2, &["la", "el", "los", "las"]),
-        ["about", _, ..] => (1, &["the", "our"]),
+        ["about", _, ..] => (1, &["the"]),
         ["uber", _, ..] => (1, &["die", "der", "das", "den", "dem"]),
         ["نبذه", "عن", _, ..] => return true,
         _ => return false,
     };
+    const NOT_A_NAME: &[&str] = &[
+        "ce", "cet", "cette", "ces", "notre", "nos", "son", "sa", "ses", "leur", "leurs", "this",
+        "these", "that", "those", "our", "its", "their", "este", "esta", "estos", "estas", "ese",
+        "esa", "nuestro", "nuestra", "su", "sus", "diese", "dieser", "dieses", "unser", "unsere",
+        "ihr", "ihre",
+    ];
     let has_article = folded_words
         .get(prefix)
         .is_some_and(|word| articles.contains(word));
-    let Some(name) = words.get(prefix + usize::from(has_article)) else {
+    let start = prefix + usize::from(has_article);
+    let Some(first) = folded_words.get(start) else {
         return false;
     };
+    if NOT_A_NAME.contains(first) || first.starts_with(|c: char| c.is_numeric()) {
+        return false;
+    }
     // `l'Institut`, `d'Ecovia`: the name after the elision.
-    let name = ["l'", "l’", "d'", "d’", "L'", "L’", "D'", "D’"]
-        .iter()
-        .find_map(|elision| name.strip_prefix(elision))
-        .unwrap_or(name);
-    name.chars()
-        .next()
-        .is_some_and(|c| !c.is_numeric() && (c.is_uppercase() || !c.is_lowercase()))
+    let unelided = |word: &'_ str| -> String {
+        ["l'", "l’", "d'", "d’", "L'", "L’", "D'", "D’"]
+            .iter()
+            .find_map(|elision| word.strip_prefix(elision))
+            .unwrap_or(word)
+            .to_owned()
+    };
+    words[start..].iter().any(|word| {
+        unelided(word)
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_uppercase() || (c.is_alphabetic() && !c.is_lowercase()))
+    })
 }
 
 /// Whether `text` opens with a capital letter, a digit or a letter of a
@@ -592,6 +610,7 @@ mod tests {
             "A propos d'Ecovia",
             "À propos de l’Institut Pasteur",
             "À propos du Groupe Dupont",
+            "À propos du port de Marseille",
             "À propos de nous",
             "À propos",
             "About the Halvorsen Water Institute",
@@ -619,6 +638,8 @@ mod tests {
             "À propos du projet",
             "Acerca de este proyecto",
             "About our company's results",
+            "About these New Rules",
+            "À propos de ces Rencontres",
             "Contactez-nous pour plus d'informations.",
             "Contact",
         ] {
