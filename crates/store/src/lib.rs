@@ -20,6 +20,7 @@
 
 mod category;
 mod codec;
+mod digest;
 mod error;
 mod schema;
 mod store;
@@ -30,6 +31,10 @@ use chrono::{DateTime, Utc};
 use pressroom_core::{Release, ReleaseId};
 
 pub use category::category_slug;
+pub use digest::{
+    DigestRun, NewRecipient, NewRun, PendingRecipient, RecipientState, RunCounts, RunTrigger,
+    SuppressionSource,
+};
 pub use error::StoreError;
 pub use schema::SCHEMA_VERSION;
 pub use store::Store;

@@ -23,6 +23,11 @@ pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;
 /// `pressroom retract` run at the same time) before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// Migration `n` is entry `n - 1`: 1 creates the releases, their
+/// categories and history; 2 adds digest runs and the suppression list (see
+/// `digest.rs`). Entries are never edited once released, only added.
+const MIGRATIONS: &[&str] = &[RELEASES, crate::digest::MIGRATION];
+
 /// Times are Unix microseconds; lists and sections (`contact`, `about`) are
 /// JSON. `changed` is the latest of `updated`,
 /// `visible_from` and `retracted`: when the release last changed what
@@ -34,7 +39,7 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 /// row's key, newest stored first on a tie) and what it filters on
 /// (`visible_from`), so that pending embargoes at the top of a feed are
 /// skipped inside the index.
-const MIGRATIONS: &[&str] = &[r"
+const RELEASES: &str = r"
 CREATE TABLE releases (
     pk INTEGER PRIMARY KEY,
     id TEXT NOT NULL UNIQUE,
@@ -100,7 +105,7 @@ CREATE TABLE history (
 ) STRICT;
 CREATE INDEX history_release ON history (release);
 CREATE INDEX history_source_hash ON history (source_hash);
-"];
+";
 
 /// Settings for a database file: write-ahead logging (readers never block
 /// the writer), a full sync at each commit (a committed ingest survives a

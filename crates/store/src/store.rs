@@ -28,7 +28,7 @@ use crate::{
 /// Several processes may open the same file (the daemon and a `pressroom
 /// retract`); SQLite serialises their writes.
 pub struct Store {
-    conn: Connection,
+    pub(crate) conn: Connection,
     /// The database file as errors name it.
     path: String,
     /// A change failed inside the open batch: the batch must roll back.
@@ -666,7 +666,7 @@ impl Store {
     /// back whatever its closure does next. A savepoint per change would let
     /// the batch go on instead, but would double what a change costs (SQLite
     /// copies every page a savepoint touches), for a case no caller needs.
-    fn in_transaction<T, E>(
+    pub(crate) fn in_transaction<T, E>(
         &mut self,
         what: impl Fn() -> String,
         f: impl FnOnce(&mut Store) -> Result<T, E>,
@@ -708,6 +708,11 @@ impl Store {
         // SQLite may already have rolled the transaction back (a full disk);
         // there is then nothing to undo and the error says so, harmlessly.
         let _ = self.conn.execute_batch("ROLLBACK");
+    }
+
+    /// The database file as errors name it.
+    pub(crate) fn path(&self) -> &str {
+        &self.path
     }
 
     /// The first release a query returns.
@@ -812,7 +817,7 @@ impl Store {
         }
     }
 
-    fn read_error<'a>(
+    pub(crate) fn read_error<'a>(
         &'a self,
         what: impl Fn() -> String + 'a,
     ) -> impl Fn(rusqlite::Error) -> StoreError + 'a {
@@ -823,7 +828,7 @@ impl Store {
         }
     }
 
-    fn write_error<'a>(
+    pub(crate) fn write_error<'a>(
         &'a self,
         what: impl Fn() -> String + 'a,
     ) -> impl Fn(rusqlite::Error) -> StoreError + 'a {
