@@ -74,6 +74,16 @@ pub enum Command {
     #[command(subcommand)]
     Config(ConfigCommand),
 
+    /// Digest emails: see what the next one holds, or send one now.
+    #[command(subcommand)]
+    Digest(DigestCommand),
+
+    /// Stop sending digests to an address (for requests that arrive by mail).
+    ///
+    /// The address goes on the suppression list in the store, which every
+    /// digest honours whatever the subscriber list says; --undo takes it off.
+    Unsubscribe(UnsubscribeArgs),
+
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     ///
     /// For bash: pressroom completions bash > /etc/bash_completion.d/pressroom
@@ -102,6 +112,51 @@ pub enum ConfigCommand {
     /// Validate the config file and print the effective settings (every
     /// default filled in, paths made absolute). Exits 2 when it is invalid.
     Check,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DigestCommand {
+    /// List the configured digests with their next slot and last run.
+    List,
+
+    /// Write the next message of a digest for one subscriber, without sending
+    /// anything or changing the store: what it would hold if sent now.
+    Preview(DigestPreviewArgs),
+
+    /// Send a digest now: everything published since its last run, to every
+    /// subscriber. The next scheduled run starts where this one ends.
+    ///
+    /// Exits 0 when every message went out, 1 when some were refused or
+    /// deferred (a later run retries the deferred ones), 2 on an error.
+    Send(DigestSendArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DigestPreviewArgs {
+    /// The digest's name, as in [[digest]] name.
+    pub name: String,
+    /// The subscriber to write it for (default: the first on the list who
+    /// receives it). An address not on the list gets the site's language.
+    #[arg(long, value_name = "ADDRESS")]
+    pub to: Option<String>,
+    /// Write the message (RFC 5322, .eml) to this file instead of stdout.
+    #[arg(long, short, value_name = "PATH")]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct DigestSendArgs {
+    /// The digest's name, as in [[digest]] name.
+    pub name: String,
+}
+
+#[derive(Debug, Args)]
+pub struct UnsubscribeArgs {
+    /// The email address.
+    pub address: String,
+    /// Take the address off the suppression list instead.
+    #[arg(long)]
+    pub undo: bool,
 }
 
 #[derive(Debug, Args)]

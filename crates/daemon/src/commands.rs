@@ -1,6 +1,8 @@
 //! The one-shot commands: `init`, `publish`, `retract`, `list`, `rebuild`.
 //! Each is glue: load the settings, open the workspace, call it, report.
 
+pub mod digest;
+
 use std::io::{IsTerminal, Write};
 use std::path::Path;
 use std::process::ExitCode;
@@ -24,7 +26,7 @@ pub fn init(args: &InitArgs) -> anyhow::Result<ExitCode> {
             config_path.display()
         );
     }
-    let text = default_config_text(&args.base_url);
+    let text = default_config_text(&args.base_url, &random_secret()?);
     // Validate before writing anything, so a bad --base-url leaves no trace.
     Settings::parse(&text, &args.dir).context("invalid --base-url")?;
     std::fs::create_dir_all(&args.dir)
@@ -47,6 +49,16 @@ pub fn init(args: &InitArgs) -> anyhow::Result<ExitCode> {
         config_path.display()
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// 32 random bytes from the kernel, in hex: a fresh unsubscribe secret.
+fn random_secret() -> anyhow::Result<String> {
+    use std::io::Read;
+    let mut bytes = [0u8; 32];
+    std::fs::File::open("/dev/urandom")
+        .and_then(|mut random| random.read_exact(&mut bytes))
+        .context("cannot read /dev/urandom for the unsubscribe secret")?;
+    Ok(bytes.iter().map(|byte| format!("{byte:02x}")).collect())
 }
 
 pub fn publish(config: &Path) -> anyhow::Result<ExitCode> {

@@ -6,6 +6,8 @@
 //! Errors name the key and its line. Paths are relative to the folder holding
 //! the config file, so a workspace can be moved or mounted anywhere.
 
+mod email;
+
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
@@ -24,6 +26,9 @@ pub struct ConfigFile {
     pub inbox: InboxSection,
     pub watch: WatchSection,
     pub serve: ServeSection,
+    pub email: email::EmailSection,
+    /// `[[digest]]` tables.
+    pub digest: Vec<email::DigestSection>,
 }
 
 /// `[site]`: who publishes, and where the feeds live.
@@ -173,6 +178,8 @@ pub struct ServeSection {
     pub address: String,
 }
 
+pub use email::{DigestSettings, EmailSettings};
+
 /// Validated settings, with absolute paths.
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -194,6 +201,8 @@ pub struct Settings {
     pub rescan_interval: Option<std::time::Duration>,
     pub poll: Option<std::time::Duration>,
     pub serve: Option<std::net::SocketAddr>,
+    /// Digest emails; `None` when no `[[digest]]` is configured.
+    pub email: Option<EmailSettings>,
 }
 
 impl Settings {
@@ -308,6 +317,18 @@ impl Settings {
             })?),
         };
 
+        let email = email::validate(
+            &file.email,
+            &file.digest,
+            &email::Surroundings {
+                text,
+                base,
+                base_url: &base_url,
+                site_title: site.title.trim(),
+                site_zone: time_zone,
+            },
+        )?;
+
         let paths = &file.paths;
         let resolve = |path: &Path| base.join(path);
         Ok(Self {
@@ -343,6 +364,7 @@ impl Settings {
                 .poll
                 .then(|| std::time::Duration::from_millis(watch.poll_interval_ms)),
             serve,
+            email,
         })
     }
 
@@ -409,10 +431,78 @@ impl Settings {
                     .map_or_else(|| "(none)".to_owned(), |a| a.to_string()),
             ),
         ];
+        let mut lines = lines.to_vec();
+        lines.extend(self.describe_email());
         lines
             .iter()
             .map(|(key, value)| format!("{key:<22} = {value}\n"))
             .collect()
+    }
+
+    /// The email lines of [`Settings::describe`]; secrets are never shown.
+    fn describe_email(&self) -> Vec<(&'static str, String)> {
+        let Some(email) = &self.email else {
+            return vec![("email", "off (no [[digest]] configured)".to_owned())];
+        };
+        let mut lines = vec![
+            (
+                "email.from",
+                format!("{} <{}>", email.from_name, email.from),
+            ),
+            ("email.list_id_domain", email.list_id_domain.clone()),
+            ("email.subscribers", email.subscribers.display().to_string()),
+            ("email.unsubscribe_url", email.unsubscribe_url.clone()),
+            (
+                "email.unsubscribe_mailto",
+                email
+                    .unsubscribe_mailto
+                    .as_ref()
+                    .map_or_else(|| "(none)".to_owned(), ToString::to_string),
+            ),
+            ("email.secret", "(set)".to_owned()),
+            (
+                "email.delivery",
+                match &email.smtp {
+                    None => format!("outbox {}", email.outbox.display()),
+                    Some(smtp) => format!(
+                        "smtp {}:{} ({:?}, {} connection(s){})",
+                        smtp.host,
+                        smtp.port,
+                        smtp.tls,
+                        smtp.connections,
+                        smtp.rate_per_second
+                            .map(|rate| format!(", at most {rate}/s"))
+                            .unwrap_or_default()
+                    ),
+                },
+            ),
+        ];
+        for digest in &email.digests {
+            let filter = |values: Vec<String>| {
+                if values.is_empty() {
+                    "all".to_owned()
+                } else {
+                    values.join(", ")
+                }
+            };
+            lines.push((
+                "digest",
+                format!(
+                    "{}: {} ({}), languages {}, categories {}{}",
+                    digest.name,
+                    digest.schedule,
+                    digest.time_zone,
+                    filter(digest.languages.iter().map(ToString::to_string).collect()),
+                    filter(digest.categories.clone()),
+                    if digest.skip_if_empty {
+                        ", skipped when empty"
+                    } else {
+                        ""
+                    }
+                ),
+            ));
+        }
+        lines
     }
 
     /// The SQLite store's file.
@@ -422,7 +512,7 @@ impl Settings {
 }
 
 /// `[section] key` and, when the key is written in the file, its line.
-fn key_location(text: &str, section: &str, key: &str) -> String {
+pub(crate) fn key_location(text: &str, section: &str, key: &str) -> String {
     let mut current = String::new();
     for (index, line) in text.lines().enumerate() {
         let trimmed = line.trim();
@@ -481,7 +571,9 @@ fn is_plausible_email(email: &str) -> bool {
 }
 
 /// The config `pressroom init` writes: every setting, with its default and a comment.
-pub fn default_config_text(base_url: &str) -> String {
+///
+/// `secret` signs unsubscribe links: `pressroom init` gives a fresh random one.
+pub fn default_config_text(base_url: &str, secret: &str) -> String {
     format!(
         r#"# Pressroom configuration. Every setting is shown with its default value.
 # Paths are relative to this file's folder. Reload a running daemon with SIGHUP.
@@ -546,7 +638,72 @@ poll_interval_ms = 1000
 [serve]
 # Serve public/ over HTTP on this address, e.g. "127.0.0.1:8080" ("" for none;
 # `pressroom run --serve ADDR` overrides it). Put a reverse proxy in front for TLS.
+# The same server answers unsubscribe links (/unsubscribe) when digests are on.
 address = ""
+
+[email]
+# Digest emails are off until a [[digest]] table is added (see the example below).
+# The sender of digests (required with a digest), and the name shown with it
+# ("" means the site's title).
+from = ""
+from_name = ""
+# The domain of the List-Id header ("" means the domain of `from`).
+list_id_domain = ""
+# The subscriber list, a CSV file with the header line address,name,language,digests
+# (digests: names separated by ';', empty for all). Read again at every digest run;
+# a bad line is reported and skipped.
+subscribers = "subscribers.csv"
+# Where one-click unsubscribe links point ("" means <base_url>unsubscribe). It must be
+# https:// (plain http only on a loopback host) and reach this daemon's /unsubscribe.
+unsubscribe_url = ""
+# An address that also takes unsubscribe requests by mail ("" for none); handle
+# them with `pressroom unsubscribe ADDRESS`.
+unsubscribe_mailto = ""
+# The key unsubscribe links are signed with. Keep it secret; changing it breaks every
+# link already sent. The environment variable PRESSROOM_UNSUBSCRIBE_SECRET overrides it.
+secret = "{secret}"
+# Where messages are written as .eml files when no SMTP host is set.
+outbox = "outbox"
+# A folder with digest.txt and/or digest.html overriding the built-in templates ("" for none).
+templates = ""
+
+[email.smtp]
+# The relay that sends digests ("" writes them to the outbox instead).
+host = ""
+# 0 means the usual port for `tls`: 587 for "starttls", 465 for "implicit", 25 for "none".
+port = 0
+# "starttls", "implicit", or "none" (only for a relay on this machine).
+tls = "starttls"
+# Credentials for the relay, if it asks for them; PRESSROOM_SMTP_PASSWORD overrides
+# the password.
+username = ""
+password = ""
+# Sessions opened in parallel, and at most this many messages a second (0: no limit).
+connections = 4
+rate_per_second = 0
+# Seconds to wait for the relay, and attempts per message before it is retried later.
+timeout_s = 30
+attempts = 5
+# The name given in EHLO ("" means this machine's host name), and extra trusted
+# certificates (PEM) for a relay with a private CA ("" for none).
+helo_name = ""
+ca_file = ""
+
+# A digest: uncomment and adapt. Add one [[digest]] table per digest.
+# [[digest]]
+# # The name subscribers list in their `digests` column; also in List-Id and links.
+# name = "daily"
+# # "daily HH:MM" or "weekly DAY HH:MM", in time_zone ("" means [site] time_zone).
+# schedule = "daily 08:00"
+# time_zone = ""
+# # What the digest covers, in words, and its subject (a template; "" for the default).
+# description = "Every release of the day"
+# subject = ""
+# # Only releases in these languages and categories ([] for all).
+# languages = []
+# categories = []
+# # Send nothing when no release was published since the last digest.
+# skip_if_empty = true
 "#
     )
 }
@@ -565,13 +722,33 @@ mod tests {
 
     #[test]
     fn the_written_default_config_is_valid_and_complete() {
-        let settings = parse(&default_config_text("https://press.example.org")).unwrap();
+        let settings = parse(&default_config_text(
+            "https://press.example.org",
+            "0123456789abcdef0123456789abcdef",
+        ))
+        .unwrap();
         assert_eq!(settings.site.base_url, "https://press.example.org/");
         assert_eq!(settings.tag_authority, "press.example.org");
         assert_eq!(settings.inbox, Path::new("/srv/press/inbox"));
         assert_eq!(settings.feed_limit, 50);
         assert_eq!(settings.formats, [Format::Atom, Format::Rss, Format::Json]);
         assert_eq!(settings.templates, None);
+        assert!(settings.email.is_none());
+        // The commented example digest, once uncommented, is valid too.
+        let mut text = default_config_text(
+            "https://press.example.org",
+            "0123456789abcdef0123456789abcdef",
+        )
+        .replace("from = \"\"", "from = \"press@example.org\"");
+        let example = text.split_off(text.find("# [[digest]]").unwrap());
+        for line in example.lines() {
+            let line = line.strip_prefix("# ").unwrap_or(line);
+            text.push_str(line);
+            text.push('\n');
+        }
+        let settings = parse(&text).unwrap();
+        let email = settings.email.unwrap();
+        assert_eq!(email.digests[0].name, "daily");
     }
 
     #[test]

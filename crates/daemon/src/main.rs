@@ -10,6 +10,7 @@ mod cli;
 mod commands;
 mod config;
 mod daemon;
+mod digests;
 mod files;
 mod journal;
 mod source;
@@ -20,7 +21,7 @@ use std::process::ExitCode;
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
-use crate::cli::{Cli, Command, ConfigCommand};
+use crate::cli::{Cli, Command, ConfigCommand, DigestCommand};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -35,6 +36,12 @@ fn main() -> ExitCode {
         Command::Rebuild => commands::rebuild(&cli.config),
         Command::Status(args) => commands::status(&cli.config, args),
         Command::Config(ConfigCommand::Check) => commands::config_check(&cli.config),
+        Command::Digest(DigestCommand::List) => commands::digest::list(&cli.config),
+        Command::Digest(DigestCommand::Preview(args)) => {
+            commands::digest::preview(&cli.config, args)
+        }
+        Command::Digest(DigestCommand::Send(args)) => commands::digest::send(&cli.config, args),
+        Command::Unsubscribe(args) => commands::digest::unsubscribe(&cli.config, args),
         Command::Completions(args) => {
             let mut command = <Cli as clap::CommandFactory>::command();
             clap_complete::generate(

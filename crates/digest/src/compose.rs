@@ -283,11 +283,17 @@ fn checked_unsubscribe(links: &Unsubscribe) -> Result<Unsubscribe, ComposeError>
         }
         Ok(Some(link.to_owned()))
     };
+    // Plain http is accepted for a loopback host only: a site tried out on
+    // one machine, where no mail client will ever see the link.
+    let scheme = match links.https.as_deref().map(str::trim) {
+        Some(link) if is_loopback_http(link) => "http://",
+        _ => "https://",
+    };
     let checked = Unsubscribe {
         mailto: check(&links.mailto, "mailto:", "it must start with 'mailto:'")?,
         https: check(
             &links.https,
-            "https://",
+            scheme,
             "one-click unsubscribe needs an 'https://' URL (RFC 8058)",
         )?,
     };
@@ -295,6 +301,26 @@ fn checked_unsubscribe(links: &Unsubscribe) -> Result<Unsubscribe, ComposeError>
         return Err(ComposeError::NoUnsubscribeLink);
     }
     Ok(checked)
+}
+
+/// `http://127.0.0.1:8080/…`, `http://localhost/…`, `http://[::1]/…`.
+fn is_loopback_http(link: &str) -> bool {
+    let Some(rest) = link
+        .get(..7)
+        .filter(|scheme| scheme.eq_ignore_ascii_case("http://"))
+        .map(|_| &link[7..])
+    else {
+        return false;
+    };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let host = match authority.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or_default(),
+        None => authority.split(':').next().unwrap_or_default(),
+    };
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }
 
 /// `weekly.press.example.org`: the digest name made a DNS label, under the

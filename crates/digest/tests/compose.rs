@@ -477,6 +477,11 @@ fn bad_inputs_are_refused_with_the_reason() {
         https: Some("http://press.example.org/u".to_owned()),
     };
     check(&[], &site, &http, "needs an 'https://' URL");
+    let spoofed_loopback = Unsubscribe {
+        mailto: None,
+        https: Some("http://127.0.0.1.evil.org/u".to_owned()),
+    };
+    check(&[], &site, &spoofed_loopback, "needs an 'https://' URL");
     let injected = Unsubscribe {
         mailto: None,
         https: Some("https://press.example.org/u>\r\nBcc: x@evil.org".to_owned()),

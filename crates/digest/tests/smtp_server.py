@@ -11,6 +11,9 @@ Misbehaviour on demand:
   --drop-after N       when the data of message N+1 arrives (N already
                        recorded), close the connection without recording it
                        or replying; may be given several times
+  --hang-after N       once N messages are recorded, never answer the data
+                       of another one (a server that stops responding; the
+                       client is then killed or times out)
   --reject ADDR        answer 550 to RCPT TO:<ADDR>
   --reject-sender ADDR answer 553 to MAIL FROM:<ADDR>
   --temp-fail ADDR:K   answer 451 to RCPT TO:<ADDR> the first K times
@@ -71,6 +74,8 @@ class Recorder:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
+        if self.args.hang_after is not None and self.count >= self.args.hang_after:
+            await asyncio.Event().wait()
         if self.count in self.drops:
             self.drops.discard(self.count)
             server.transport.abort()
@@ -136,6 +141,7 @@ async def main():
     parser.add_argument("--dir", required=True)
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--drop-after", type=int, action="append", default=[])
+    parser.add_argument("--hang-after", type=int)
     parser.add_argument("--reject", action="append", default=[])
     parser.add_argument("--reject-sender", action="append", default=[])
     parser.add_argument("--temp-fail", action="append", default=[])

@@ -488,6 +488,20 @@ impl Store {
         })
     }
 
+    /// Takes `address` off the suppression list (it asked to receive
+    /// digests again); returns whether it was on it.
+    pub fn unsuppress(&mut self, address: &str) -> Result<bool, StoreError> {
+        let what = || format!("the unsubscription of '{address}'");
+        self.in_transaction(what, |store| {
+            let removed = store
+                .conn
+                .prepare_cached("DELETE FROM suppressions WHERE address = ?1")
+                .and_then(|mut stmt| stmt.execute([address]))
+                .map_err(store.write_error(what))?;
+            Ok(removed == 1)
+        })
+    }
+
     /// Whether `address` unsubscribed.
     pub fn is_suppressed(&self, address: &str) -> Result<bool, StoreError> {
         self.conn
@@ -632,7 +646,10 @@ mod tests {
             .unwrap();
         assert_eq!(run.finished, None);
         assert_eq!(run.releases, [ReleaseId::parse("a-release").unwrap()]);
-        assert_eq!(store.unfinished_digest_runs().unwrap(), [run.clone()]);
+        assert_eq!(
+            store.unfinished_digest_runs().unwrap(),
+            std::slice::from_ref(&run)
+        );
 
         store
             .record_delivery(run.id, "a@example.org", RecipientState::Sent, None, at(9))
@@ -714,6 +731,10 @@ mod tests {
         assert_eq!(store.suppress_pending(run.id, at(9)).unwrap(), 1);
         assert!(store.finish_digest_run(run.id, at(9)).unwrap());
         assert_eq!(store.suppression_count().unwrap(), 2);
+        assert!(store.unsuppress("a@example.org").unwrap());
+        assert!(!store.unsuppress("a@example.org").unwrap());
+        assert!(!store.is_suppressed("a@example.org").unwrap());
+        assert!(store.is_suppressed("b@example.org").unwrap());
     }
 
     #[test]

@@ -1,4 +1,6 @@
-//! One daemon per workspace: an exclusive `flock(2)` on `state/pressroom.lock`.
+//! One daemon per workspace: an exclusive `flock(2)` on `state/pressroom.lock`;
+//! one digest delivery at a time: the same on `state/digest.lock` (the daemon
+//! and `pressroom digest send` may both deliver; never the same run at once).
 //!
 //! A lock held by the kernel disappears with its process, so a daemon killed
 //! with SIGKILL never leaves a stale lock behind; the file keeps the holder's
@@ -20,7 +22,48 @@ impl WorkspaceLock {
 
     /// Takes the workspace's lock, or explains who holds it.
     pub fn acquire(state: &Path) -> anyhow::Result<Self> {
-        let path = state.join(Self::FILE_NAME);
+        Self::acquire_file(
+            state,
+            Self::FILE_NAME,
+            "another pressroom process is running on this workspace",
+        )
+    }
+
+    /// Takes the lock that one process at a time holds while it delivers
+    /// digests.
+    pub fn acquire_delivery(state: &Path) -> anyhow::Result<Self> {
+        Self::acquire_file(
+            state,
+            "digest.lock",
+            "another pressroom process is delivering digests on this workspace",
+        )
+    }
+
+    /// [`WorkspaceLock::acquire_delivery`], waiting up to `patience` for
+    /// another process's delivery to end (the daemon's scheduled run).
+    pub fn acquire_delivery_waiting(
+        state: &Path,
+        patience: std::time::Duration,
+    ) -> anyhow::Result<Self> {
+        let deadline = std::time::Instant::now() + patience;
+        let mut told = false;
+        loop {
+            match Self::acquire_delivery(state) {
+                Ok(lock) => return Ok(lock),
+                Err(error) if std::time::Instant::now() >= deadline => return Err(error),
+                Err(error) => {
+                    if !told {
+                        eprintln!("pressroom: {error:#}; waiting for it");
+                        told = true;
+                    }
+                    std::thread::sleep(std::time::Duration::from_millis(200));
+                }
+            }
+        }
+    }
+
+    fn acquire_file(state: &Path, name: &str, held: &str) -> anyhow::Result<Self> {
+        let path = state.join(name);
         let mut file = OpenOptions::new()
             .read(true)
             .write(true)
@@ -34,7 +77,7 @@ impl WorkspaceLock {
             let _ = file.read_to_string(&mut holder);
             let holder = holder.trim();
             anyhow::bail!(
-                "another pressroom process is running on this workspace{} (lock '{}'); stop it first",
+                "{held}{} (lock '{}'); stop it first or try again later",
                 if holder.is_empty() {
                     String::new()
                 } else {

@@ -2,10 +2,13 @@
 //!
 //! One loop owns the state and reacts to a closed set of events: the
 //! watcher's (a path seen or gone, a rescan), the settle timer (candidates to
-//! look at again), the embargo timer, the periodic rescan, the watchdog, and
-//! signals (SIGHUP reloads, SIGTERM and SIGINT stop). Publishing work runs on
-//! a blocking thread and the loop waits for it, so a stop request finishes
-//! the batch in hand before the process exits.
+//! look at again), the embargo timer, the digest schedule, the periodic
+//! rescan, the watchdog, and signals (SIGHUP reloads, SIGTERM and SIGINT
+//! stop). Publishing work runs on a blocking thread and the loop waits for
+//! it, so a stop request finishes the batch in hand before the process
+//! exits. Digest delivery runs beside the loop as its own task (a digest to
+//! 10,000 subscribers must not hold up publishing); a stop lets the messages
+//! under way finish and leaves the rest pending for the next start.
 //!
 //! Errors are split by consequence: a bad config or a held lock at start
 //! stops the daemon (critical); a bad file, a failed batch or a broken
@@ -15,6 +18,7 @@ pub mod lock;
 pub mod serve;
 pub mod settle;
 pub mod systemd;
+pub mod unsubscribe;
 pub mod watch;
 
 use std::os::unix::fs::MetadataExt;
@@ -37,6 +41,13 @@ use watch::{InboxEvent, InboxWatcher};
 
 /// How often the inbox folder itself is checked (deleted, renamed, recreated).
 const INBOX_CHECK: Duration = Duration::from_secs(1);
+
+/// How long after a digest pass with deferred recipients (or a failure)
+/// the next pass starts.
+const DIGEST_RETRY: Duration = Duration::from_secs(600);
+
+/// How long a stop waits for the digest messages under way.
+const DIGEST_STOP_GRACE: Duration = Duration::from_secs(10);
 
 /// Runs the daemon until SIGTERM or SIGINT.
 pub fn run(config_path: &Path, serve_override: Option<std::net::SocketAddr>) -> anyhow::Result<()> {
@@ -96,13 +107,13 @@ async fn run_async(
     let systemd = Systemd;
 
     let (stop_server, server_stopped) = tokio::sync::watch::channel(false);
-    if let Some(address) = serve_override.or(settings.serve) {
+    let serve_state = Arc::new(serve::ServeState::new(&settings));
+    let serving = serve_override.or(settings.serve);
+    if let Some(address) = serving {
         let listener = tokio::net::TcpListener::bind(address)
             .await
             .with_context(|| format!("cannot listen on {address}"))?;
-        let state = Arc::new(serve::ServeState {
-            public: settings.public.clone(),
-        });
+        let state = Arc::clone(&serve_state);
         tracing::info!("serving {} on http://{address}/", settings.public.display());
         let mut stopped = server_stopped.clone();
         tokio::spawn(async move {
@@ -128,6 +139,12 @@ async fn run_async(
     let mut settler = Settler::new(settings.settle);
     let mut totals = Totals::default();
     let mut ready = false;
+    warn_if_unsubscribe_unreachable(&settings, serving);
+
+    // Digests: a task delivering, and the wall-clock time of the next pass.
+    let mut digest_task: Option<tokio::task::JoinHandle<anyhow::Result<bool>>> = None;
+    let digest_stop = crate::digests::StopFlag::default();
+    let mut next_digest: Option<chrono::DateTime<chrono::Utc>> = None;
 
     // Files dropped while the daemon was down: settle them like any other.
     scan_into(&settings.inbox, &mut settler);
@@ -249,6 +266,12 @@ async fn run_async(
                             }
                             next_rescan = settings.rescan_interval.map(|interval| Instant::now() + interval);
                             next_poll = Some(Instant::now());
+                            serve_state.update(&settings);
+                            warn_if_unsubscribe_unreachable(&settings, serving);
+                            // New digests or schedules: look again now.
+                            if digest_task.is_none() {
+                                next_digest = None;
+                            }
                             tracing::info!(config = %config_path.display(), "configuration reloaded");
                         }
                         Err(error) => tracing::error!("cannot apply the new configuration, keeping the old one: {error:#}"),
@@ -257,15 +280,80 @@ async fn run_async(
                 }
                 systemd.ready(&totals.status(settler.len()));
             }
+            finished = async { digest_task.as_mut().expect("guarded by the condition").await }, if digest_task.is_some() => {
+                digest_task = None;
+                let now = chrono::Utc::now();
+                let retry = match finished {
+                    Ok(Ok(retry)) => retry,
+                    Ok(Err(error)) => {
+                        tracing::error!("digests: {error:#}");
+                        true
+                    }
+                    Err(error) => {
+                        tracing::error!("the digest task failed: {error}");
+                        true
+                    }
+                };
+                next_digest = next_digest_pass(&settings, now, retry);
+            }
             _ = terminate.recv() => { break; }
             _ = interrupt.recv() => { break; }
+        }
+        // Digests come due by the wall clock, checked at each wake (at least
+        // every second), so a suspended machine or a clock change is no trap.
+        if ready
+            && digest_task.is_none()
+            && settings.email.is_some()
+            && next_digest.is_none_or(|at| chrono::Utc::now() >= at)
+        {
+            let task_settings = Arc::new(settings.clone());
+            digest_task = Some(tokio::spawn(crate::digests::run_due(
+                task_settings,
+                digest_stop.clone(),
+            )));
+            next_digest = None;
         }
     }
     systemd.stopping();
     tracing::info!("stopping");
+    if let Some(task) = digest_task.take() {
+        digest_stop.stop();
+        if tokio::time::timeout(DIGEST_STOP_GRACE, task).await.is_err() {
+            tracing::warn!(
+                "digest messages still under way at stop; they stay pending for the next start"
+            );
+        }
+    }
     drop(watcher);
     let _ = stop_server.send(true);
     Ok(())
+}
+
+/// When the next digest pass is due: the next slot, or sooner when a pass
+/// left something to retry.
+fn next_digest_pass(
+    settings: &Settings,
+    now: chrono::DateTime<chrono::Utc>,
+    retry: bool,
+) -> Option<chrono::DateTime<chrono::Utc>> {
+    let email = settings.email.as_ref()?;
+    let slot = crate::digests::next_slot(email, now)?;
+    let retry_at =
+        retry.then(|| now + chrono::Duration::from_std(DIGEST_RETRY).unwrap_or_default());
+    Some(retry_at.map_or(slot, |retry_at| retry_at.min(slot)))
+}
+
+/// One-click unsubscribe links must reach this daemon's HTTP server: say so
+/// when digests are on and nothing is served.
+fn warn_if_unsubscribe_unreachable(settings: &Settings, serving: Option<std::net::SocketAddr>) {
+    if let Some(email) = &settings.email
+        && serving.is_none()
+    {
+        tracing::warn!(
+            unsubscribe_url = %email.unsubscribe_url,
+            "digests are on but no HTTP server runs: unsubscribe links will not work until [serve] address (or --serve) is set and the URL reaches it"
+        );
+    }
 }
 
 /// Opens the workspace with new settings; the old one stays on failure.

@@ -5,6 +5,8 @@
 //! (`..`, encoded dots, links pointing out), with the media types feed
 //! readers expect, validators (ETag, Last-Modified) so that readers polling
 //! every few minutes get a `304 Not Modified`, and gzip when asked for.
+//! When digests are on, it also answers their unsubscribe links (see
+//! `unsubscribe.rs`).
 
 use std::io::Write;
 use std::os::unix::fs::MetadataExt;
@@ -18,10 +20,51 @@ use axum::http::{HeaderMap, HeaderValue, Method, Request, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 
-/// What the server needs to know.
+use super::unsubscribe::UnsubscribeConfig;
+
+/// What the server needs to know; a reload replaces it.
 #[derive(Debug)]
 pub struct ServeState {
-    pub public: PathBuf,
+    current: std::sync::RwLock<Served>,
+}
+
+#[derive(Debug, Clone)]
+struct Served {
+    public: PathBuf,
+    unsubscribe: Option<UnsubscribeConfig>,
+}
+
+impl ServeState {
+    pub fn new(settings: &crate::config::Settings) -> ServeState {
+        ServeState {
+            current: std::sync::RwLock::new(Served::from_settings(settings)),
+        }
+    }
+
+    /// Takes the settings of a reload.
+    pub fn update(&self, settings: &crate::config::Settings) {
+        let served = Served::from_settings(settings);
+        match self.current.write() {
+            Ok(mut current) => *current = served,
+            Err(poisoned) => *poisoned.into_inner() = served,
+        }
+    }
+
+    fn get(&self) -> Served {
+        match self.current.read() {
+            Ok(current) => current.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+}
+
+impl Served {
+    fn from_settings(settings: &crate::config::Settings) -> Served {
+        Served {
+            public: settings.public.clone(),
+            unsubscribe: UnsubscribeConfig::from_settings(settings),
+        }
+    }
 }
 
 /// The router serving `public/`.
@@ -30,6 +73,13 @@ pub fn router(state: Arc<ServeState>) -> Router {
 }
 
 async fn serve_file(State(state): State<Arc<ServeState>>, request: Request<Body>) -> Response {
+    let served = state.get();
+    if let Some(unsubscribe) = served.unsubscribe
+        && unsubscribe.handles(request.uri().path())
+    {
+        let query = request.uri().query().unwrap_or_default().to_owned();
+        return super::unsubscribe::respond(unsubscribe, request.method(), &query).await;
+    }
     if request.method() != Method::GET && request.method() != Method::HEAD {
         return (
             StatusCode::METHOD_NOT_ALLOWED,
@@ -43,7 +93,7 @@ async fn serve_file(State(state): State<Arc<ServeState>>, request: Request<Body>
     let Some(relative) = safe_relative_path(&raw_path) else {
         return (StatusCode::BAD_REQUEST, "bad path\n").into_response();
     };
-    let public = state.public.clone();
+    let public = served.public;
     let headers = request.headers().clone();
     match tokio::task::spawn_blocking(move || {
         respond(&public, &relative, &raw_path, &headers, head)
@@ -78,7 +128,8 @@ pub fn safe_relative_path(raw: &str) -> Option<PathBuf> {
         .then_some(relative)
 }
 
-fn percent_decode(raw: &str) -> Option<String> {
+/// Decodes `%XX` escapes; `None` for a broken escape or bytes that are not UTF-8.
+pub fn percent_decode(raw: &str) -> Option<String> {
     let bytes = raw.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut index = 0;
