@@ -698,3 +698,42 @@ fn the_daemon_sends_a_weekly_digest_on_time_across_a_daylight_saving_change() {
         "sent at 08:00 summer time: {date}"
     );
 }
+
+#[test]
+fn a_rebuilt_store_keeps_unsubscriptions_and_what_was_sent() {
+    let workspace = workspace(&[], "");
+    subscribers(
+        &workspace,
+        "address,name,language,digests\njean@example.org,Jean,fr,\nann@example.org,Ann,en,\n",
+    );
+    workspace.drop_file("a.txt", release("Avant la reconstruction", "fr"));
+    workspace.publish(0);
+    assert_eq!(send(&workspace).0, 0);
+    assert!(
+        workspace
+            .run(&["unsubscribe", "ann@example.org"])
+            .status
+            .success()
+    );
+
+    // Rebuilt beside the old store: the digest history is carried over.
+    let output = workspace.run(&["rebuild"]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let (_, stdout, _) = send(&workspace);
+    assert!(stdout.contains("nothing to send"), "{stdout}");
+
+    // The store lost for good: the journal still knows who unsubscribed.
+    for suffix in ["", "-wal", "-shm", ".before-rebuild"] {
+        let _ = std::fs::remove_file(workspace.path(&format!("state/pressroom.db{suffix}")));
+    }
+    let output = workspace.run(&["rebuild"]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    workspace.drop_file("b.txt", release("Après la reconstruction", "fr"));
+    workspace.publish(0);
+    let (code, stdout, stderr) = send(&workspace);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(
+        stdout.contains("sent 1, refused 0, unsubscribed 1"),
+        "{stdout}"
+    );
+}

@@ -219,6 +219,9 @@ pub fn rebuild(config: &Path) -> anyhow::Result<ExitCode> {
     for missing in &report.missing {
         eprintln!("pressroom: warning: could not replay {missing}");
     }
+    for warning in &report.warnings {
+        eprintln!("pressroom: warning: {warning}");
+    }
     println!(
         "rebuilt the store from the archive: {} release(s) from {} version(s) and {} retraction(s); {} output file(s) written",
         report.releases, report.versions, report.retractions, report.outputs_written
@@ -251,6 +254,30 @@ struct Status {
     store_bytes: u64,
     /// Whether a daemon holds the workspace's lock.
     daemon_running: bool,
+    /// The configured digests (empty when email is off).
+    digests: Vec<DigestStatus>,
+    /// Addresses on the suppression list.
+    unsubscribed: u64,
+}
+
+#[derive(Serialize)]
+struct DigestStatus {
+    name: String,
+    /// The next scheduled slot (RFC 3339).
+    next: String,
+    last_run: Option<LastRun>,
+}
+
+#[derive(Serialize)]
+struct LastRun {
+    /// The slot it was for (RFC 3339).
+    slot: String,
+    releases: usize,
+    sent: u64,
+    failed: u64,
+    unsubscribed: u64,
+    pending: u64,
+    finished: bool,
 }
 
 #[derive(Serialize)]
@@ -297,7 +324,36 @@ pub fn status(config: &Path, args: &StatusArgs) -> anyhow::Result<ExitCode> {
         })
         .map(|m| m.len())
         .sum();
+    let now = Utc::now();
+    let mut digests = Vec::new();
+    for digest in settings.email.iter().flat_map(|email| &email.digests) {
+        let last_run = match workspace.store.last_digest_run(&digest.name)? {
+            None => None,
+            Some(run) => {
+                let counts = workspace.store.digest_run_counts(run.id)?;
+                Some(LastRun {
+                    slot: run.slot.to_rfc3339(),
+                    releases: run.releases.len(),
+                    sent: counts.sent,
+                    failed: counts.failed,
+                    unsubscribed: counts.suppressed,
+                    pending: counts.pending,
+                    finished: run.finished.is_some(),
+                })
+            }
+        };
+        digests.push(DigestStatus {
+            name: digest.name.clone(),
+            next: digest
+                .schedule
+                .next_after(now, digest.time_zone)
+                .to_rfc3339(),
+            last_run,
+        });
+    }
     let status = Status {
+        digests,
+        unsubscribed: workspace.store.suppression_count()?,
         config: config.display().to_string(),
         inbox: settings.inbox.display().to_string(),
         inbox_files,
@@ -345,6 +401,30 @@ pub fn status(config: &Path, args: &StatusArgs) -> anyhow::Result<ExitCode> {
         println!("next embargo:  {}", local(&status.next_embargo));
     }
     println!("store:         {:.1} MB", status.store_bytes as f64 / 1e6);
+    if status.digests.is_empty() {
+        println!("digests:       off");
+    }
+    for digest in &status.digests {
+        let next = local(&Some(digest.next.clone()));
+        let last = digest.last_run.as_ref().map_or_else(
+            || "no run yet".to_owned(),
+            |run| {
+                format!(
+                    "last for {}: {} release(s), {} sent, {} failed, {} pending{}",
+                    local(&Some(run.slot.clone())),
+                    run.releases,
+                    run.sent,
+                    run.failed,
+                    run.pending,
+                    if run.finished { "" } else { " (unfinished)" }
+                )
+            },
+        );
+        println!("digest {:<7} next {next}; {last}", digest.name);
+    }
+    if status.unsubscribed > 0 {
+        println!("unsubscribed:  {} address(es)", status.unsubscribed);
+    }
     println!(
         "rejected:      {} file(s) in {}",
         status.rejected.len(),

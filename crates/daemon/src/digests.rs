@@ -461,6 +461,51 @@ pub async fn run_due(settings: Arc<Settings>, stop: StopFlag) -> anyhow::Result<
     Ok(retry)
 }
 
+/// Records that `address` unsubscribed: in the archive's journal first (so
+/// that a store rebuilt from the archive still honours it), then on the
+/// store's suppression list. Returns `false` if it already was.
+pub fn record_unsubscribe(
+    archive: &std::path::Path,
+    store: &mut Store,
+    address: &Address,
+    digest: Option<&str>,
+    source: pressroom_store::SuppressionSource,
+    at: DateTime<Utc>,
+) -> anyhow::Result<bool> {
+    if store.is_suppressed(address.as_str())? {
+        return Ok(false);
+    }
+    crate::journal::Journal::new(archive)
+        .append(&crate::journal::JournalEvent::Unsubscribe {
+            at,
+            address: address.to_string(),
+            source: source.as_str().to_owned(),
+            digest: digest.map(str::to_owned),
+        })
+        .with_context(|| format!("cannot write to the journal in '{}'", archive.display()))?;
+    Ok(store.suppress(address.as_str(), digest, source, at)?)
+}
+
+/// Takes `address` off the suppression list, journal first. Returns
+/// `false` if it was not on it.
+pub fn record_resubscribe(
+    archive: &std::path::Path,
+    store: &mut Store,
+    address: &Address,
+    at: DateTime<Utc>,
+) -> anyhow::Result<bool> {
+    if !store.is_suppressed(address.as_str())? {
+        return Ok(false);
+    }
+    crate::journal::Journal::new(archive)
+        .append(&crate::journal::JournalEvent::Resubscribe {
+            at,
+            address: address.to_string(),
+        })
+        .with_context(|| format!("cannot write to the journal in '{}'", archive.display()))?;
+    Ok(store.unsuppress(address.as_str())?)
+}
+
 /// How a run's delivery went.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Outcome {

@@ -1,5 +1,6 @@
-//! The archive's journal: an append-only record of every ingest and
-//! retraction, one JSON object per line, in `archive/journal.jsonl`.
+//! The archive's journal: an append-only record of every ingest,
+//! retraction and unsubscription, one JSON object per line, in
+//! `archive/journal.jsonl`.
 //!
 //! The archive holds the originals; the journal says what became of them and
 //! when. Together they are enough to recreate the store (`pressroom rebuild`)
@@ -34,6 +35,19 @@ pub enum JournalEvent {
     },
     /// A release was withdrawn from every output.
     Retract { at: DateTime<Utc>, id: String },
+    /// An address asked to receive no more digests (kept here too, so that
+    /// a store rebuilt from the archive still honours it).
+    Unsubscribe {
+        at: DateTime<Utc>,
+        address: String,
+        /// `one-click`, `link` or `command`.
+        source: String,
+        /// The digest whose link was used, if any.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        digest: Option<String>,
+    },
+    /// An address was taken off the suppression list (`unsubscribe --undo`).
+    Resubscribe { at: DateTime<Utc>, address: String },
 }
 
 /// The journal file of an archive.

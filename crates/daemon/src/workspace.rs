@@ -769,6 +769,16 @@ impl Workspace {
             torn_lines: torn,
             ..RebuildReport::default()
         };
+        // Who was sent which digest is not in the archive: keep it from the
+        // old store when it can still be read.
+        if store_path.exists() {
+            match store.copy_digest_history_from(&store_path) {
+                Ok(runs) => report.digest_runs = runs,
+                Err(error) => report.warnings.push(format!(
+                    "the digest history of the old store could not be read ({error}); digests restart from their last slot"
+                )),
+            }
+        }
         for event in events {
             match event {
                 JournalEvent::Ingest {
@@ -825,6 +835,19 @@ impl Workspace {
                     let id = ReleaseId::parse(&id).with_context(|| format!("journal id '{id}'"))?;
                     store.retract(&id, at)?;
                     report.retractions += 1;
+                }
+                JournalEvent::Unsubscribe {
+                    at,
+                    address,
+                    source,
+                    digest,
+                } => {
+                    let source = pressroom_store::SuppressionSource::parse(&source)
+                        .unwrap_or(pressroom_store::SuppressionSource::Command);
+                    store.suppress(&address, digest.as_deref(), source, at)?;
+                }
+                JournalEvent::Resubscribe { address, .. } => {
+                    store.unsuppress(&address)?;
                 }
             }
         }
@@ -903,6 +926,10 @@ pub struct RebuildReport {
     pub missing: Vec<String>,
     pub torn_lines: Vec<usize>,
     pub backup: Option<PathBuf>,
+    /// Digest runs carried over from the old store.
+    pub digest_runs: usize,
+    /// What could not be carried over, in words.
+    pub warnings: Vec<String>,
 }
 
 /// The built-in templates with the operator's overrides, and the overrides'

@@ -195,12 +195,23 @@ pub enum SuppressionSource {
 }
 
 impl SuppressionSource {
-    fn as_str(self) -> &'static str {
+    /// `one-click`, `link` or `command`.
+    pub fn as_str(self) -> &'static str {
         match self {
             SuppressionSource::OneClick => "one-click",
             SuppressionSource::Link => "link",
             SuppressionSource::Command => "command",
         }
+    }
+
+    /// The source named by [`SuppressionSource::as_str`].
+    pub fn parse(name: &str) -> Option<SuppressionSource> {
+        Some(match name {
+            "one-click" => SuppressionSource::OneClick,
+            "link" => SuppressionSource::Link,
+            "command" => SuppressionSource::Command,
+            _ => return None,
+        })
     }
 }
 
@@ -520,6 +531,58 @@ impl Store {
         Ok(u64::try_from(count).unwrap_or(0))
     }
 
+    /// Copies the digest runs, their recipients and the suppression list of
+    /// the store file at `old` into this one (which has none yet): a store
+    /// rebuilt from the archive keeps who was sent what and who
+    /// unsubscribed. An old store without digest tables gives nothing.
+    /// Returns the number of runs copied.
+    pub fn copy_digest_history_from(&mut self, old: &std::path::Path) -> Result<usize, StoreError> {
+        let what = || format!("the digest history of '{}'", old.display());
+        let old_path = old.to_string_lossy().into_owned();
+        self.conn
+            .execute("ATTACH DATABASE ?1 AS old", [&old_path])
+            .map_err(self.read_error(what))?;
+        let copied = self.in_transaction(what, |store| {
+            let has_digests: bool = store
+                .conn
+                .query_row(
+                    "SELECT EXISTS (SELECT 1 FROM old.sqlite_master WHERE name = 'digest_runs')",
+                    [],
+                    |row| row.get(0),
+                )
+                .map_err(store.read_error(what))?;
+            if !has_digests {
+                return Ok(0);
+            }
+            store
+                .conn
+                .execute_batch(
+                    "INSERT INTO digest_runs (id, digest, slot, trigger, window_start, window_end,
+                         created, finished, releases)
+                     SELECT id, digest, slot, trigger, window_start, window_end, created,
+                         finished, releases FROM old.digest_runs;
+                     INSERT INTO digest_recipients (run, address, name, lang, state, attempts,
+                         detail, updated)
+                     SELECT run, address, name, lang, state, attempts, detail, updated
+                     FROM old.digest_recipients;
+                     INSERT OR IGNORE INTO suppressions (address, at, source, digest)
+                     SELECT address, at, source, digest FROM old.suppressions;",
+                )
+                .map_err(store.write_error(what))?;
+            store
+                .conn
+                .query_row("SELECT COUNT(*) FROM digest_runs", [], |row| {
+                    row.get::<_, i64>(0)
+                })
+                .map(|count| usize::try_from(count).unwrap_or(0))
+                .map_err(store.read_error(what))
+        });
+        let detached = self.conn.execute_batch("DETACH DATABASE old");
+        let copied = copied?;
+        detached.map_err(self.write_error(what))?;
+        Ok(copied)
+    }
+
     fn finish_if_done(&self, run: i64, at: DateTime<Utc>) -> Result<bool, StoreError> {
         let changed = self
             .conn
@@ -746,6 +809,31 @@ mod tests {
         let later = store.create_digest_run(new_run(at(20), &[])).unwrap();
         assert_eq!(store.last_digest_run("daily").unwrap(), Some(later));
         assert_eq!(store.last_digest_run("weekly").unwrap(), None);
+    }
+
+    #[test]
+    fn a_rebuilt_store_keeps_the_digest_history_of_the_old_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let old_path = dir.path().join("old.db");
+        let mut old = Store::open(&old_path).unwrap();
+        let run = old
+            .create_digest_run(new_run(at(8), &["a@example.org", "b@example.org"]))
+            .unwrap();
+        old.record_delivery(run.id, "a@example.org", RecipientState::Sent, None, at(9))
+            .unwrap();
+        old.suppress("c@example.org", None, SuppressionSource::Command, at(9))
+            .unwrap();
+        drop(old);
+
+        let mut fresh = Store::open(&dir.path().join("new.db")).unwrap();
+        assert_eq!(fresh.copy_digest_history_from(&old_path).unwrap(), 1);
+        assert_eq!(fresh.last_digest_run("daily").unwrap(), Some(run.clone()));
+        assert_eq!(
+            fresh.recipient_state(run.id, "a@example.org").unwrap(),
+            Some(RecipientState::Sent)
+        );
+        assert_eq!(fresh.pending_recipients(run.id, "", 10).unwrap().len(), 1);
+        assert!(fresh.is_suppressed("c@example.org").unwrap());
     }
 
     #[test]

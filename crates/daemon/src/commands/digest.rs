@@ -219,17 +219,22 @@ pub fn unsubscribe(config: &Path, args: &UnsubscribeArgs) -> anyhow::Result<Exit
     let settings = Settings::load(config)?;
     let address = Address::parse(&args.address)?;
     let mut store = open_store(&settings)?;
+    std::fs::create_dir_all(&settings.archive)
+        .with_context(|| format!("cannot create '{}'", settings.archive.display()))?;
+    let now = Utc::now();
     if args.undo {
-        if store.unsuppress(address.as_str())? {
+        if digests::record_resubscribe(&settings.archive, &mut store, &address, now)? {
             println!("{address} will receive digests again (if the subscriber list has it)");
         } else {
             println!("{address} was not unsubscribed");
         }
-    } else if store.suppress(
-        address.as_str(),
+    } else if digests::record_unsubscribe(
+        &settings.archive,
+        &mut store,
+        &address,
         None,
         SuppressionSource::Command,
-        Utc::now(),
+        now,
     )? {
         println!("{address} is unsubscribed: no digest will be sent to it");
     } else {

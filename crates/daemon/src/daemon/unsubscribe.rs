@@ -28,6 +28,8 @@ use pressroom_store::{Store, SuppressionSource};
 pub struct UnsubscribeConfig {
     pub secret: Secret,
     pub store_path: PathBuf,
+    /// Where the journal is: unsubscriptions are written there too.
+    pub archive: PathBuf,
     pub site_title: String,
     /// The path of the configured unsubscribe URL (`/unsubscribe`).
     pub path: String,
@@ -46,6 +48,7 @@ impl UnsubscribeConfig {
         Some(UnsubscribeConfig {
             secret: email.secret.clone(),
             store_path: settings.store_path(),
+            archive: settings.archive.clone(),
             site_title: settings.site.title.clone(),
             path: path.to_owned(),
         })
@@ -121,11 +124,19 @@ pub async fn respond(config: UnsubscribeConfig, method: &Method, query: &str) ->
         SuppressionSource::Link
     };
     let store_path = config.store_path.clone();
+    let archive = config.archive.clone();
     let list = link.list.clone();
     let recorded_address = address.clone();
     let recorded = tokio::task::spawn_blocking(move || {
         let mut store = Store::open(&store_path)?;
-        store.suppress(recorded_address.as_str(), Some(&list), source, Utc::now())
+        crate::digests::record_unsubscribe(
+            &archive,
+            &mut store,
+            &recorded_address,
+            Some(&list),
+            source,
+            Utc::now(),
+        )
     })
     .await;
     match recorded {
