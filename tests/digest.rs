@@ -208,7 +208,7 @@ fn digests_are_well_formed_messages_in_each_subscribers_language() {
             assert!(body.contains("https://press.example.org/"), "{body}");
         }
         // The title that tried to add a header is one line of the body.
-        assert!(text.contains("Résultats Bcc: victim@evil.org") || text.contains("Résultats  Bcc"));
+        assert!(text.contains("Résultats Bcc: victim@evil.org"), "{text}");
         // Arabic releases are right-to-left, whoever reads them.
         assert!(html.contains("dir=\"rtl\""), "{html}");
     }

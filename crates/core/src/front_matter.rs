@@ -123,7 +123,7 @@ fn parse(
             message,
         };
         match key.to_ascii_lowercase().as_str() {
-            "title" => front_matter.title = non_empty(text(value).map_err(invalid)?),
+            "title" => front_matter.title = non_empty(one_line(&text(value).map_err(invalid)?)),
             "date" => {
                 front_matter.date =
                     Some(release_date(&text(value).map_err(invalid)?).map_err(invalid)?)
@@ -132,13 +132,15 @@ fn parse(
                 let raw = text(value).map_err(invalid)?;
                 front_matter.lang = Some(Lang::parse(&raw).map_err(|e| invalid(e.to_string()))?);
             }
-            "place" | "location" => front_matter.place = non_empty(text(value).map_err(invalid)?),
+            "place" | "location" => {
+                front_matter.place = non_empty(one_line(&text(value).map_err(invalid)?))
+            }
             "categories" | "category" => front_matter.categories = list(value).map_err(invalid)?,
             "tags" | "keywords" => tags = list(value).map_err(invalid)?,
             "summary" | "description" => {
                 front_matter.summary = non_empty(text(value).map_err(invalid)?)
             }
-            "author" => front_matter.author = non_empty(text(value).map_err(invalid)?),
+            "author" => front_matter.author = non_empty(one_line(&text(value).map_err(invalid)?)),
             "id" => {
                 let raw = text(value).map_err(invalid)?;
                 front_matter.id = Some(ReleaseId::parse(&raw).map_err(|e| invalid(e.to_string()))?);
@@ -285,6 +287,12 @@ fn text(value: Value) -> Result<String, String> {
     }
 }
 
+/// A value that is one line wherever it is shown (a title, a place, a
+/// name): line breaks and runs of spaces become one space.
+fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
 fn non_empty(text: String) -> Option<String> {
     (!text.is_empty()).then_some(text)
 }
@@ -350,6 +358,16 @@ mod tests {
         let mut warnings = Vec::new();
         split_front_matter(text, &mut warnings)
             .map(|s| (s.front_matter, s.body.to_owned(), s.body_first_line))
+    }
+
+    #[test]
+    fn one_line_values_lose_their_line_breaks() {
+        let (fm, _, _) = split(
+            "---\ntitle: \"Résultats\\r\\nBcc:  x@evil.org \"\nauthor: \"A\\nB\"\n---\nCorps\n",
+        )
+        .unwrap();
+        assert_eq!(fm.title.as_deref(), Some("Résultats Bcc: x@evil.org"));
+        assert_eq!(fm.author.as_deref(), Some("A B"));
     }
 
     #[test]
