@@ -232,7 +232,9 @@ impl Templates {
         let mut html = template
             .render(Value::from(Serde(context)))
             .map_err(|error| RenderError::render(name, error))?;
-        html.retain(crate::xml::is_xml_char);
+        if !crate::xml::is_xml_text(&html) {
+            html.retain(crate::xml::is_xml_char);
+        }
         if !html.ends_with('\n') {
             html.push('\n');
         }

@@ -18,9 +18,31 @@ pub(crate) fn is_xml_char(c: char) -> bool {
         | '\u{10000}'..='\u{10FFFF}')
 }
 
+/// Whether `text` holds only characters XML 1.0 allows, by a byte scan
+/// (every string of every output goes through here, so it must be cheap).
+/// In UTF-8 the forbidden characters are the bytes below 0x20 other than
+/// tab, LF and CR, and U+FFFE, U+FFFF (`EF BF BE`, `EF BF BF`); surrogates
+/// cannot occur in a `str`.
+pub(crate) fn is_xml_text(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    for (index, &byte) in bytes.iter().enumerate() {
+        match byte {
+            b'\t' | b'\n' | b'\r' => {}
+            0x00..=0x1F => return false,
+            0xEF if bytes.get(index + 1) == Some(&0xBF)
+                && matches!(bytes.get(index + 2), Some(0xBE | 0xBF)) =>
+            {
+                return false;
+            }
+            _ => {}
+        }
+    }
+    true
+}
+
 /// `text` without the characters XML 1.0 forbids; borrowed when it has none.
 pub(crate) fn clean(text: &str) -> Cow<'_, str> {
-    if text.chars().all(is_xml_char) {
+    if is_xml_text(text) {
         Cow::Borrowed(text)
     } else {
         Cow::Owned(text.chars().filter(|&c| is_xml_char(c)).collect())
@@ -62,6 +84,26 @@ mod tests {
             "Énergie — الرياض 𝄞 \u{E000} \u{7F}",
             "Énergie — الرياض 𝄞 \u{E000} \u{7F}",
         );
+    }
+
+    #[test]
+    fn the_byte_scan_agrees_with_the_character_rule() {
+        for text in [
+            "plain",
+            "Énergie — الرياض 𝄞 \u{E000} \u{7F} \u{FFFD} \u{EFBF}",
+            "a\u{B}b",
+            "x\u{FFFE}",
+            "x\u{FFFF}y",
+            "\u{0}",
+            "tab\tlf\ncr\r",
+            "\u{10FFFF}",
+        ] {
+            assert_eq!(
+                is_xml_text(text),
+                text.chars().all(is_xml_char),
+                "{text:?}"
+            );
+        }
     }
 
     #[test]
