@@ -335,6 +335,7 @@ impl Settings {
             parse: pressroom_core::ParseOptions {
                 max_bytes: file.inbox.max_file_size,
                 default_lang: lang,
+                attachments: Default::default(),
             },
             settle: std::time::Duration::from_millis(watch.settle_ms),
             rescan_interval: (watch.rescan_interval_s > 0)

@@ -268,6 +268,7 @@ impl Templates {
             format: SourceFormat::Text,
             contact: None,
             about: None,
+            attachments: Vec::new(),
         };
         let time = day
             .and_hms_opt(10, 0, 0)

@@ -237,6 +237,7 @@ impl RawRelease {
             format: column("format", decode_format(&self.format))?,
             contact,
             about,
+            attachments: Vec::new(),
         };
         Ok(StoredRelease {
             release,

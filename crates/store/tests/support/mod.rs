@@ -44,6 +44,7 @@ pub fn release(id: &str, lang: &str, categories: &[&str]) -> Release {
         format: SourceFormat::Text,
         contact: None,
         about: None,
+        attachments: Vec::new(),
     }
 }
 
