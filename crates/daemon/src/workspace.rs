@@ -301,6 +301,7 @@ impl Workspace {
                             at: now,
                             published,
                             visible_from,
+                            attachment_paths: Vec::new(),
                         })?;
                         consumed.push(path);
                         results.push((
@@ -818,6 +819,7 @@ impl Workspace {
                         at,
                         published,
                         visible_from,
+                        attachment_paths: Vec::new(),
                     })?;
                     report.versions += usize::from(stored != Stored::Unchanged);
                 }

@@ -219,6 +219,7 @@ fn synthetic(n: usize, start: DateTime<Utc>) -> NewVersion {
         at,
         published: visible_from,
         visible_from,
+        attachment_paths: Vec::new(),
     }
 }
 

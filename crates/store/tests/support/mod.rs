@@ -65,6 +65,7 @@ pub fn version(
         at,
         published: at,
         visible_from: at,
+        attachment_paths: Vec::new(),
     }
 }
 
