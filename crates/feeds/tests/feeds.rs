@@ -471,10 +471,10 @@ fn forbidden_characters_never_reach_a_feed() {
             categories.contains(&"Catégorie"),
             "{format:?}: {categories:?}"
         );
-        if format != Format::Json {
-            if let Some(xmllint) = Validator::find("xmllint") {
-                xmllint.check(&["--noout"], format.file_name(), &bytes);
-            }
+        if format != Format::Json
+            && let Some(xmllint) = Validator::find("xmllint")
+        {
+            xmllint.check(&["--noout"], format.file_name(), &bytes);
         }
     }
     if let Some(jing) = Validator::find("jing") {
