@@ -102,9 +102,9 @@ pub enum ParseError {
     AttachmentNotFound { file: String, present: String },
     /// An attachment larger than the configured limit.
     #[error(
-        "the attachment '{file}' is too large: {size} bytes ({}), the limit is {limit} bytes ({}) ([attachments] max_bytes)",
-        megabytes(*.size),
-        megabytes(*.limit)
+        "the attachment '{file}' is too large: {}, the limit is {} ([attachments] max_bytes)",
+        bytes_text(*.size),
+        bytes_text(*.limit)
     )]
     AttachmentTooLarge { file: String, size: u64, limit: u64 },
     /// An attachment whose content is none of the types Pressroom publishes
@@ -142,6 +142,15 @@ pub enum ParseError {
 /// A size in megabytes (10⁶ bytes), with one decimal, for messages.
 pub fn megabytes(bytes: u64) -> String {
     format!("{:.1} MB", bytes as f64 / 1_000_000.0)
+}
+
+/// "850 bytes", or "25165824 bytes (25.2 MB)" when megabytes help.
+fn bytes_text(bytes: u64) -> String {
+    if bytes < 1_000_000 {
+        format!("{bytes} bytes")
+    } else {
+        format!("{bytes} bytes ({})", megabytes(bytes))
+    }
 }
 
 fn unsupported_attachment(file: &str, empty: bool, allowed: &str) -> String {
