@@ -638,6 +638,20 @@ fn check_reports_a_release_folder_with_its_attachments_and_sections() {
     );
     assert_eq!(release["about"], serde_json::Value::Null);
 
+    // From inside the folder, naming the document and its photo: one release,
+    // reported under the name it was given.
+    let output = support::pressroom_in(&folder, &["check", "--json", "annonce.md", "eolienne.jpg"]);
+    let lines: Vec<serde_json::Value> = text(&output.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert_eq!(lines[0]["path"], "annonce.md");
+    assert_eq!(
+        lines[0]["release"]["attachments"].as_array().unwrap().len(),
+        2
+    );
+
     let output = support::pressroom_in(dir.path(), &["check", "parc-eolien/annonce.md"]);
     let readable = text(&output.stdout);
     assert!(

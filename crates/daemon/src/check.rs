@@ -71,7 +71,12 @@ pub fn run(args: &CheckArgs, config: &Path) -> anyhow::Result<ExitCode> {
     for path in &args.paths {
         let found = source::release_units(path, &inbox)
             .with_context(|| format!("cannot read '{}'", path.display()))?;
-        units.extend(found);
+        // A document and its photo named together are one release.
+        for unit in found {
+            if !units.contains(&unit) {
+                units.push(unit);
+            }
+        }
     }
     let stdout = io::stdout();
     let mut out = stdout.lock();

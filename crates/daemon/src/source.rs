@@ -310,14 +310,17 @@ pub fn release_units(root: &Path, inbox: &Path) -> io::Result<Vec<Unit>> {
 /// The unit `path` belongs to, as its folder's files stand now; `None` when
 /// the file is gone. The `inbox` is never a release folder.
 pub fn unit_of(path: &Path, inbox: &Path) -> io::Result<Option<Unit>> {
-    let folder = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
+    // A bare file name lies in the current folder, and stays a bare name.
+    let folder = path.parent().unwrap_or(Path::new(""));
+    let listed = if folder.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        folder
+    };
     let Some(name) = path.file_name().map(|n| n.to_string_lossy().into_owned()) else {
         return Ok(None);
     };
-    let (files, subfolders) = match list_folder(folder) {
+    let (files, subfolders) = match list_folder(listed) {
         Ok(listing) => listing,
         Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(None),
         Err(error) => return Err(error),
@@ -325,7 +328,7 @@ pub fn unit_of(path: &Path, inbox: &Path) -> io::Result<Option<Unit>> {
     if !files.contains(&name) {
         return Ok(None);
     }
-    let may_be = !same_folder(folder, inbox) && subfolders.is_empty();
+    let may_be = !same_folder(listed, inbox) && subfolders.is_empty();
     Ok(units_of(folder, group_folder(&files, may_be))
         .into_iter()
         .find(|unit| {
