@@ -15,6 +15,8 @@
 //! not `statement.docx`); a file that fits two documents equally well
 //! (`statement.md` and `statement.docx`), or none, belongs to no release.
 
+use std::collections::HashMap;
+
 use unicode_normalization::UnicodeNormalization;
 
 use crate::model::SourceFormat;
@@ -73,7 +75,12 @@ pub fn group_folder(names: &[String], may_be_release_folder: bool) -> Grouping {
             release_folder: true,
         };
     }
-    let stems: Vec<String> = documents.iter().map(|d| fold(stem(d))).collect();
+    // Documents by folded stem, so that each file looks up its name's
+    // prefixes instead of comparing itself with every document.
+    let mut by_stem: HashMap<String, Vec<usize>> = HashMap::new();
+    for (index, document) in documents.iter().enumerate() {
+        by_stem.entry(fold(stem(document))).or_default().push(index);
+    }
     let mut groups: Vec<Group> = documents
         .iter()
         .map(|d| Group {
@@ -83,17 +90,8 @@ pub fn group_folder(names: &[String], may_be_release_folder: bool) -> Grouping {
         .collect();
     let mut strays = Vec::new();
     for other in others {
-        let folded = fold(stem(other));
-        let fits: Vec<usize> = (0..stems.len())
-            .filter(|&i| extends(&folded, &stems[i]))
-            .collect();
-        let longest = fits.iter().map(|&i| stems[i].len()).max();
-        let best: Vec<usize> = fits
-            .into_iter()
-            .filter(|&i| Some(stems[i].len()) == longest)
-            .collect();
-        match best.as_slice() {
-            [only] => groups[*only].attachments.push(other.clone()),
+        match longest_fitting_stem(&fold(stem(other)), &by_stem) {
+            Some([only]) => groups[*only].attachments.push(other.clone()),
             _ => strays.push(other.clone()),
         }
     }
@@ -116,13 +114,24 @@ fn fold(text: &str) -> String {
     text.nfc().collect::<String>().to_lowercase()
 }
 
-/// Whether a file's stem is the document's stem, or extends it after a separator.
-fn extends(file_stem: &str, document_stem: &str) -> bool {
-    match file_stem.strip_prefix(document_stem) {
-        Some("") => true,
-        Some(rest) => rest.starts_with(['-', '_', '.', ' ']),
-        None => false,
+/// The documents of the longest stem a file's stem is, or extends after a
+/// separator (`-`, `_`, `.`, space).
+fn longest_fitting_stem<'a>(
+    file_stem: &str,
+    by_stem: &'a HashMap<String, Vec<usize>>,
+) -> Option<&'a [usize]> {
+    let cuts = file_stem
+        .char_indices()
+        .filter(|(_, c)| matches!(c, '-' | '_' | '.' | ' '))
+        .map(|(index, _)| index)
+        .chain(std::iter::once(file_stem.len()));
+    let mut best = None;
+    for cut in cuts {
+        if let Some(documents) = by_stem.get(&file_stem[..cut]) {
+            best = Some(documents.as_slice());
+        }
     }
+    best
 }
 
 #[cfg(test)]

@@ -310,31 +310,35 @@ pub fn release_units(root: &Path, inbox: &Path) -> io::Result<Vec<Unit>> {
 /// The unit `path` belongs to, as its folder's files stand now; `None` when
 /// the file is gone. The `inbox` is never a release folder.
 pub fn unit_of(path: &Path, inbox: &Path) -> io::Result<Option<Unit>> {
-    // A bare file name lies in the current folder, and stays a bare name.
     let folder = path.parent().unwrap_or(Path::new(""));
+    let units = folder_units(folder, inbox)?;
+    Ok(find_unit(&units, path).cloned())
+}
+
+/// The units of the files directly in `folder`, as they stand now (none
+/// when the folder is gone). The `inbox` is never a release folder.
+pub fn folder_units(folder: &Path, inbox: &Path) -> io::Result<Vec<Unit>> {
+    // A bare file name lies in the current folder, and stays a bare name.
     let listed = if folder.as_os_str().is_empty() {
         Path::new(".")
     } else {
         folder
     };
-    let Some(name) = path.file_name().map(|n| n.to_string_lossy().into_owned()) else {
-        return Ok(None);
-    };
     let (files, subfolders) = match list_folder(listed) {
         Ok(listing) => listing,
-        Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
         Err(error) => return Err(error),
     };
-    if !files.contains(&name) {
-        return Ok(None);
-    }
     let may_be = !same_folder(listed, inbox) && subfolders.is_empty();
-    Ok(units_of(folder, group_folder(&files, may_be))
-        .into_iter()
-        .find(|unit| {
-            unit.files()
-                .any(|file| file.file_name() == path.file_name())
-        }))
+    Ok(units_of(folder, group_folder(&files, may_be)))
+}
+
+/// The unit among `units` (of one folder) that holds `path`.
+pub fn find_unit<'a>(units: &'a [Unit], path: &Path) -> Option<&'a Unit> {
+    units.iter().find(|unit| {
+        unit.files()
+            .any(|file| file.file_name() == path.file_name())
+    })
 }
 
 /// Whether two paths name the same folder, however they are written.

@@ -17,7 +17,8 @@ pub mod settle;
 pub mod systemd;
 pub mod watch;
 
-use std::collections::HashSet;
+use std::collections::hash_map::Entry;
+use std::collections::{HashMap, HashSet};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -378,23 +379,29 @@ fn settled_units(
     let stray_wait = (settings.settle * 10).max(STRAY_WAIT);
     let due_set: HashSet<&PathBuf> = due.iter().collect();
     let mut looked_at: HashSet<PathBuf> = HashSet::new();
+    // Each folder is listed once, however many of its files settled.
+    let mut folders: HashMap<PathBuf, Vec<Unit>> = HashMap::new();
     let mut ready = Vec::new();
     let mut held = false;
     for path in due {
         if looked_at.contains(path) {
             continue;
         }
-        let unit = match source::unit_of(path, &settings.inbox) {
-            Ok(Some(unit)) => unit,
-            Ok(None) => {
-                settler.forget(path);
-                continue;
-            }
-            Err(error) => {
-                tracing::warn!(file = %path.display(), "cannot list its folder: {error}");
-                settler.forget(path);
-                continue;
-            }
+        let folder = path.parent().unwrap_or(Path::new("")).to_owned();
+        let units = match folders.entry(folder) {
+            Entry::Occupied(entry) => entry.into_mut(),
+            Entry::Vacant(entry) => match source::folder_units(entry.key(), &settings.inbox) {
+                Ok(units) => entry.insert(units),
+                Err(error) => {
+                    tracing::warn!(file = %path.display(), "cannot list its folder: {error}");
+                    settler.forget(path);
+                    continue;
+                }
+            },
+        };
+        let Some(unit) = source::find_unit(units, path).cloned() else {
+            settler.forget(path);
+            continue;
         };
         looked_at.extend(unit.files().cloned());
         let mut complete = true;
