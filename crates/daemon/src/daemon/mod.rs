@@ -2,8 +2,9 @@
 //!
 //! One loop owns the state and reacts to a closed set of events: the
 //! watcher's (a path seen or gone, a rescan), the settle timer (candidates to
-//! look at again; a release is taken once all its files have settled), the embargo timer, the periodic rescan, the watchdog, and
-//! signals (SIGHUP reloads, SIGTERM and SIGINT stop). Publishing work runs on
+//! look at again; a release is taken once all its files have settled), the
+//! embargo timer, the periodic rescan, the watchdog, and signals (SIGHUP
+//! reloads, SIGTERM and SIGINT stop). Publishing work runs on
 //! a blocking thread and the loop waits for it, so a stop request finishes
 //! the batch in hand before the process exits.
 //!
