@@ -460,6 +460,112 @@ fn the_inbox_deleted_and_recreated_is_watched_again() {
     wait_published(&workspace, "Retour de la bo");
 }
 
+/// Bytes that are a JPEG image to anything that looks at their start.
+fn jpeg(size: usize) -> Vec<u8> {
+    let mut bytes = b"\xFF\xD8\xFF\xE0\0\x10JFIF\0".to_vec();
+    bytes.resize(size, 0x55);
+    bytes
+}
+
+/// The RSS enclosure of the release titled `title`, once RSS has the
+/// release (feeds are written one after the other), if it has one.
+fn rss_enclosure_of(workspace: &TestWorkspace, title: &str) -> Option<String> {
+    let read = || std::fs::read_to_string(workspace.path("public/rss.xml")).unwrap_or_default();
+    wait_for(&format!("'{title}' in rss.xml"), DEADLINE, || {
+        read().contains(title)
+    });
+    let rss = read();
+    let item = rss.split("<item>").find(|item| item.contains(title))?;
+    let start = item.find("<enclosure ")?;
+    let end = start + item[start..].find("/>")?;
+    Some(item[start..end].to_owned())
+}
+
+#[test]
+fn a_photo_that_follows_its_document_within_the_settle_time_is_published_with_it() {
+    let workspace = TestWorkspace::new(&[("settle_ms", "1000")]);
+    let _daemon = Daemon::ready(&workspace);
+    // Named after its document, in the inbox itself; and in a release
+    // folder of its own. Each photo starts arriving after its document, and
+    // is still being written when the document has stood still for longer
+    // than the settle time.
+    workspace.drop_file("statement.md", "# Le quai est ouvert\n\nLe quai ouvre.\n");
+    workspace.drop_file(
+        "parc/annonce.md",
+        "# Le parc est ouvert\n\nLe parc ouvre.\n",
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    let photos = [
+        (workspace.inbox().join("statement-photo.jpg"), jpeg(5_000)),
+        (workspace.inbox().join("parc/eolienne.jpg"), jpeg(6_000)),
+    ];
+    let mut writers: Vec<std::fs::File> = photos
+        .iter()
+        .map(|(path, bytes)| {
+            let mut file = std::fs::File::create(path).unwrap();
+            file.write_all(&bytes[..1_000]).unwrap();
+            file
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(1200));
+    assert!(
+        !feed_contains(&workspace, "est ouvert"),
+        "published while its photo was being written"
+    );
+    for (file, (_, bytes)) in writers.iter_mut().zip(&photos) {
+        file.write_all(&bytes[1_000..]).unwrap();
+    }
+    drop(writers);
+
+    wait_published(&workspace, "Le quai est ouvert");
+    wait_published(&workspace, "Le parc est ouvert");
+    let quay = rss_enclosure_of(&workspace, "Le quai est ouvert").expect("the photo came with it");
+    assert!(
+        quay.contains("statement-photo.jpg") && quay.contains("length=\"5000\""),
+        "{quay}"
+    );
+    let park = rss_enclosure_of(&workspace, "Le parc est ouvert").expect("the photo came with it");
+    assert!(
+        park.contains("eolienne.jpg") && park.contains("length=\"6000\""),
+        "{park}"
+    );
+    // A release folder's name is no category.
+    assert!(!workspace.path("public/category/parc").exists());
+    assert_eq!(workspace.count_files("rejected"), 0);
+    wait_for("the inbox to empty", DEADLINE, || {
+        workspace.count_files("inbox") == 0
+    });
+    for file in ["atom.xml", "rss.xml", "feed.json"] {
+        read_feed(&workspace.public(), file);
+    }
+}
+
+#[test]
+fn a_photo_dropped_before_its_document_waits_for_it_and_a_lone_one_is_rejected() {
+    let workspace = TestWorkspace::new(&[]);
+    let daemon = Daemon::ready(&workspace);
+    workspace.drop_file("bilan-photo.jpg", jpeg(3_000));
+    workspace.drop_file("orpheline.jpg", jpeg(3_000));
+    // Well after the settle time: the photo has long stood still.
+    wait_for("the photos to settle", DEADLINE, || {
+        daemon.log().contains("watching the inbox")
+    });
+    std::thread::sleep(Duration::from_millis(1500));
+    assert_eq!(workspace.count_files("rejected"), 0, "rejected too early");
+    workspace.drop_file("bilan.txt", release("Le bilan annuel"));
+    wait_published(&workspace, "Le bilan annuel");
+    let enclosure = rss_enclosure_of(&workspace, "Le bilan annuel").expect("the photo waited");
+    assert!(enclosure.contains("bilan-photo.jpg"), "{enclosure}");
+    wait_for("the lone photo to be rejected", DEADLINE, || {
+        workspace.path("rejected/orpheline.jpg.error.txt").is_file()
+    });
+    assert!(
+        workspace
+            .read("rejected/orpheline.jpg.error.txt")
+            .contains("name it after the release document")
+    );
+}
+
 /// A minimal HTTP/1.1 client: status, headers (lowercase names), body.
 fn http(address: &str, request: &str) -> (u16, Vec<(String, String)>, Vec<u8>) {
     let mut stream = std::net::TcpStream::connect(address).unwrap();

@@ -56,6 +56,8 @@ fn init_writes_a_complete_config_and_the_folders() {
         "per_category",
         "author_email",
         "max_file_size",
+        "max_bytes",
+        "types",
     ] {
         assert!(
             config.contains(&format!("\n{key} = ")),

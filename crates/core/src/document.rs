@@ -6,7 +6,7 @@
 //! about sections, paragraphs broken in two) run once, in [`body`](crate::body).
 
 use crate::dateline::Dateline;
-use crate::model::{Attachment, ReleaseDate, Section};
+use crate::model::{ReleaseDate, Section};
 
 /// The body of a release as one input format read it.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -27,8 +27,18 @@ pub struct Document {
     /// The date the file declares for itself (a web page's `datePublished`),
     /// which wins over its dateline.
     pub date: Option<ReleaseDate>,
-    /// Files embedded in the document (a Word file's images).
-    pub attachments: Vec<Attachment>,
+    /// Images embedded in the document (a Word file's), in order of appearance.
+    pub images: Vec<EmbeddedImage>,
+}
+
+/// An image embedded in a document, as the document names and describes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EmbeddedImage {
+    /// The name inside the document (`image1.png`): a bare file name, no folders.
+    pub file_name: String,
+    /// The alternative text the author gave the image, if any.
+    pub alt: Option<String>,
+    pub bytes: Vec<u8>,
 }
 
 /// One block of a body: a paragraph, a heading, a list or anything else a

@@ -14,7 +14,8 @@
 //! Heading 1, else the first paragraph. Lists are numbered either on the
 //! paragraph or on its style (python-docx and LibreOffice differ), and
 //! `numbering.xml` says whether they are bulleted or ordered. Images are
-//! returned as [`Attachment`]s, with their alternative text.
+//! returned as [`EmbeddedImage`]s, with their alternative text; what
+//! becomes of them is decided with the release's other attachments.
 
 use std::collections::HashMap;
 use std::io::{Cursor, Read};
@@ -27,10 +28,9 @@ use zip::result::ZipError;
 use crate::body::settle;
 use crate::dateline::{DatelineMatch, parse_dateline, split_dateline_prefix};
 use crate::decode::clean_text;
-use crate::document::{Block, BlockKind, Document};
+use crate::document::{Block, BlockKind, Document, EmbeddedImage};
 use crate::error::ParseError;
 use crate::inline::{Inline, Link, Rendered, Style, safe_href};
-use crate::model::Attachment;
 
 const MIB: u64 = 1024 * 1024;
 /// The most entries an archive may hold: real documents have a few dozen.
@@ -85,9 +85,8 @@ pub fn parse_docx(bytes: &[u8]) -> Result<Document, ParseError> {
             continue;
         }
         if let Some(bytes) = package.read(&path)? {
-            document.attachments.push(Attachment {
+            document.images.push(EmbeddedImage {
                 file_name: attachment_name(&path),
-                media_type: media_type(&path).to_owned(),
                 alt: image.alt,
                 bytes,
             });
@@ -1447,26 +1446,6 @@ fn attachment_name(path: &str) -> String {
     }
 }
 
-/// The media type of an image part, from its extension.
-fn media_type(path: &str) -> &'static str {
-    let extension = path
-        .rsplit_once('.')
-        .map(|(_, e)| e.to_ascii_lowercase())
-        .unwrap_or_default();
-    match extension.as_str() {
-        "png" => "image/png",
-        "jpg" | "jpeg" | "jpe" => "image/jpeg",
-        "gif" => "image/gif",
-        "bmp" => "image/bmp",
-        "tif" | "tiff" => "image/tiff",
-        "webp" => "image/webp",
-        "svg" => "image/svg+xml",
-        "emf" => "image/emf",
-        "wmf" => "image/wmf",
-        _ => "application/octet-stream",
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1507,6 +1486,5 @@ mod tests {
         assert_eq!(attachment_name("word/media/image1.png"), "image1.png");
         assert_eq!(attachment_name("word/media/../é t.JPG"), "__t.JPG");
         assert_eq!(attachment_name("word/media/.hidden"), "hidden");
-        assert_eq!(media_type("word/media/photo.JPeG"), "image/jpeg");
     }
 }

@@ -21,11 +21,13 @@ pub enum ParseError {
     /// The file is larger than the configured limit.
     #[error("the file is too large: {size} bytes, the limit is {limit} bytes")]
     TooLarge { size: u64, limit: u64 },
-    /// The extension is not one Pressroom reads.
-    #[error("unsupported file type '{extension}': Pressroom reads {supported}")]
+    /// The extension is not one Pressroom reads. `hint` says what to do
+    /// with a photo or PDF dropped on its own (empty for other files).
+    #[error("unsupported file type '{extension}': Pressroom reads {supported}{hint}")]
     UnsupportedExtension {
         extension: String,
         supported: &'static str,
+        hint: &'static str,
     },
     /// The front matter opens but never closes.
     #[error(
@@ -94,12 +96,71 @@ pub enum ParseError {
         "the page nests its elements {depth} deep, more than the {limit} Pressroom reads: save the article on its own"
     )]
     NestedTooDeeply { depth: usize, limit: usize },
+    /// The front matter's `attachments` names a file that is not beside the
+    /// release. `present` says what is ("only 'a.jpg' is", "no file is").
+    #[error("the front matter lists the attachment '{file}', but {present} beside the release")]
+    AttachmentNotFound { file: String, present: String },
+    /// An attachment larger than the configured limit.
+    #[error(
+        "the attachment '{file}' is too large: {}, the limit is {} ([attachments] max_bytes)",
+        bytes_text(*.size),
+        bytes_text(*.limit)
+    )]
+    AttachmentTooLarge { file: String, size: u64, limit: u64 },
+    /// An attachment whose content is none of the types Pressroom publishes
+    /// (or that is empty).
+    #[error("{}", unsupported_attachment(file, *.empty, allowed))]
+    AttachmentUnsupported {
+        file: String,
+        empty: bool,
+        allowed: String,
+    },
+    /// An attachment whose name announces another type than its content.
+    #[error(
+        "the attachment '{file}' holds {content}, not what its name says: rename it with the extension '.{extension}'"
+    )]
+    AttachmentMisnamed {
+        file: String,
+        content: &'static str,
+        extension: &'static str,
+    },
+    /// An attachment of a type the configuration does not allow.
+    #[error("the attachment '{file}' is {kind}, a type not allowed here (allowed: {allowed})")]
+    AttachmentTypeNotAllowed {
+        file: String,
+        kind: &'static str,
+        allowed: String,
+    },
     /// No title could be found.
     #[error("no title: the file has no text to use as a title")]
     NoTitle,
     /// A title but no paragraphs after it.
     #[error("no body: the file has a title ('{title}') but no paragraphs after it")]
     NoBody { title: String },
+}
+
+/// A size in megabytes (10⁶ bytes), with one decimal, for messages.
+pub fn megabytes(bytes: u64) -> String {
+    format!("{:.1} MB", bytes as f64 / 1_000_000.0)
+}
+
+/// "850 bytes", or "25165824 bytes (25.2 MB)" when megabytes help.
+fn bytes_text(bytes: u64) -> String {
+    if bytes < 1_000_000 {
+        format!("{bytes} bytes")
+    } else {
+        format!("{bytes} bytes ({})", megabytes(bytes))
+    }
+}
+
+fn unsupported_attachment(file: &str, empty: bool, allowed: &str) -> String {
+    if empty {
+        format!("the attachment '{file}' is empty")
+    } else {
+        format!(
+            "the attachment '{file}' is not a file Pressroom publishes with a release (allowed: {allowed})"
+        )
+    }
 }
 
 fn at_line(line: Option<usize>) -> String {
@@ -123,6 +184,13 @@ pub enum Warning {
     LanguageNotDetected { default: String },
     /// A front matter key Pressroom does not know; it was ignored.
     UnknownFrontMatterKey { key: String },
+    /// An image embedded in a Word document that pages cannot show (or
+    /// whose type is not allowed) was not published; `kind` is what it is,
+    /// when known.
+    EmbeddedImageLeftOut {
+        name: String,
+        kind: Option<&'static str>,
+    },
 }
 
 impl fmt::Display for Warning {
@@ -150,6 +218,16 @@ impl fmt::Display for Warning {
             Self::UnknownFrontMatterKey { key } => {
                 write!(f, "unknown front matter key '{key}' ignored")
             }
+            Self::EmbeddedImageLeftOut { name, kind } => match kind {
+                Some(kind) => write!(
+                    f,
+                    "the image '{name}' embedded in the document is left out: it is {kind}, a type not allowed as an attachment"
+                ),
+                None => write!(
+                    f,
+                    "the image '{name}' embedded in the document is left out: pages cannot show its format (insert it as JPEG or PNG)"
+                ),
+            },
         }
     }
 }

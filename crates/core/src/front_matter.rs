@@ -8,6 +8,7 @@
 
 use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime};
 
+use crate::attachment::AttachmentNote;
 use crate::date::{DateMatch, parse_date};
 use crate::error::{ParseError, Warning};
 use crate::model::{Lang, ReleaseDate, ReleaseId};
@@ -29,6 +30,9 @@ pub struct FrontMatter {
     pub contact: Option<String>,
     /// The "About …" boilerplate, as text (blank lines between paragraphs).
     pub about: Option<String>,
+    /// What the release says of the files dropped with it (`attachments:`,
+    /// a list of file names or of `file`, `alt` (or `caption`), `credit`).
+    pub attachments: Vec<AttachmentNote>,
 }
 
 /// A text split into its front matter and the rest.
@@ -100,7 +104,9 @@ pub fn split_front_matter<'a>(
 enum Value {
     Text(String),
     List(Vec<Value>),
-    /// A table or anything else no key of ours expects; holds its kind.
+    /// A table (YAML mapping) with text keys, in order.
+    Table(Vec<(String, Value)>),
+    /// Anything else no key of ours expects; holds its kind.
     Other(&'static str),
 }
 
@@ -151,6 +157,9 @@ fn parse(
             }
             "contact" => front_matter.contact = non_empty(text(value).map_err(invalid)?),
             "about" => front_matter.about = non_empty(text(value).map_err(invalid)?),
+            "attachments" | "attachment" => {
+                front_matter.attachments = attachment_notes(value).map_err(invalid)?
+            }
             _ => warnings.push(Warning::UnknownFrontMatterKey { key }),
         }
     }
@@ -195,7 +204,16 @@ fn yaml_entries(content: &str) -> Result<Vec<(String, Value)>, ParseError> {
             Yaml::Bool(b) => Value::Text(b.to_string()),
             Yaml::Sequence(items) => Value::List(items.into_iter().map(convert).collect()),
             Yaml::Null => Value::Other("an empty value"),
-            Yaml::Mapping(_) => Value::Other("a table"),
+            Yaml::Mapping(mapping) => {
+                let mut entries = Vec::with_capacity(mapping.len());
+                for (key, value) in mapping {
+                    match key {
+                        Yaml::String(key) => entries.push((key, convert(value))),
+                        _ => return Value::Other("a table with a key that is not text"),
+                    }
+                }
+                Value::Table(entries)
+            }
             Yaml::Tagged(tagged) => convert(tagged.value),
         }
     }
@@ -228,7 +246,12 @@ fn toml_entries(content: &str) -> Result<Vec<(String, Value)>, ParseError> {
             toml::Value::Boolean(b) => Value::Text(b.to_string()),
             toml::Value::Datetime(d) => Value::Text(d.to_string()),
             toml::Value::Array(items) => Value::List(items.into_iter().map(convert).collect()),
-            toml::Value::Table(_) => Value::Other("a table"),
+            toml::Value::Table(table) => Value::Table(
+                table
+                    .into_iter()
+                    .map(|(key, value)| (key, convert(value)))
+                    .collect(),
+            ),
         }
     }
     Ok(table
@@ -283,6 +306,7 @@ fn text(value: Value) -> Result<String, String> {
     match value {
         Value::Text(text) => Ok(text.trim().to_owned()),
         Value::List(_) => Err("expected text, found a list".to_owned()),
+        Value::Table(_) => Err("expected text, found a table".to_owned()),
         Value::Other(kind) => Err(format!("expected text, found {kind}")),
     }
 }
@@ -302,6 +326,7 @@ fn list(value: Value) -> Result<Vec<String>, String> {
     let items = match value {
         Value::Text(text) => text.split(',').map(|item| item.trim().to_owned()).collect(),
         Value::List(items) => items.into_iter().map(text).collect::<Result<Vec<_>, _>>()?,
+        Value::Table(_) => return Err("expected a list, found a table".to_owned()),
         Value::Other(kind) => return Err(format!("expected a list, found {kind}")),
     };
     let mut unique: Vec<String> = Vec::new();
@@ -311,6 +336,56 @@ fn list(value: Value) -> Result<Vec<String>, String> {
         }
     }
     Ok(unique)
+}
+
+/// The `attachments` list: file names, or tables of `file`, `alt` (or
+/// `caption`, `title`, `description`) and `credit`.
+fn attachment_notes(value: Value) -> Result<Vec<AttachmentNote>, String> {
+    let items = match value {
+        Value::List(items) => items,
+        Value::Table(_) => vec![value],
+        Value::Text(_) => {
+            return Ok(list(value)?
+                .into_iter()
+                .map(|file| AttachmentNote {
+                    file,
+                    ..AttachmentNote::default()
+                })
+                .collect());
+        }
+        Value::Other(kind) => return Err(format!("expected a list of files, found {kind}")),
+    };
+    let mut notes = Vec::with_capacity(items.len());
+    for (index, item) in items.into_iter().enumerate() {
+        let mut note = AttachmentNote::default();
+        match item {
+            Value::Text(file) => note.file = file.trim().to_owned(),
+            Value::Table(entries) => {
+                for (key, value) in entries {
+                    let value =
+                        text(value).map_err(|e| format!("'{key}' of item {}: {e}", index + 1))?;
+                    match key.to_ascii_lowercase().as_str() {
+                        "file" | "name" => note.file = value,
+                        "alt" | "caption" | "title" | "description" => note.alt = non_empty(value),
+                        "credit" | "copyright" => note.credit = non_empty(value),
+                        _ => {
+                            return Err(format!(
+                                "unknown key '{key}' in item {}: an attachment has 'file', 'alt' (or 'caption') and 'credit'",
+                                index + 1
+                            ));
+                        }
+                    }
+                }
+            }
+            Value::List(_) => return Err(format!("item {} is a list, not a file", index + 1)),
+            Value::Other(kind) => return Err(format!("item {} is {kind}, not a file", index + 1)),
+        }
+        if note.file.is_empty() {
+            return Err(format!("item {} names no file (give 'file')", index + 1));
+        }
+        notes.push(note);
+    }
+    Ok(notes)
 }
 
 /// `2024-03-21`, `2024-03-21T10:00:00+01:00`, `2024-03-21 10:00` (local time),
@@ -483,6 +558,40 @@ mod tests {
         );
         let error = split("---\ncontact: [a, b]\n---\nB").unwrap_err();
         assert!(error.to_string().contains("'contact' at line 2"), "{error}");
+    }
+
+    #[test]
+    fn attachments_are_names_or_descriptions() {
+        let (fm, _, _) = split(
+            "---\nattachments:\n  - file: quai.jpg\n    caption: Le quai à l'aube\n    credit: \"Photo : J. Roe\"\n  - fiche.pdf\n---\nB",
+        )
+        .unwrap();
+        assert_eq!(
+            fm.attachments,
+            [
+                AttachmentNote {
+                    file: "quai.jpg".to_owned(),
+                    alt: Some("Le quai à l'aube".to_owned()),
+                    credit: Some("Photo : J. Roe".to_owned()),
+                },
+                AttachmentNote {
+                    file: "fiche.pdf".to_owned(),
+                    ..AttachmentNote::default()
+                },
+            ]
+        );
+        let (fm, _, _) =
+            split("+++\n[[attachments]]\nfile = \"a.png\"\nalt = \"A\"\n+++\nB").unwrap();
+        assert_eq!(fm.attachments[0].alt.as_deref(), Some("A"));
+        let error = split("---\nattachments:\n  - file: a.jpg\n    size: 3\n---\nB").unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .contains("'attachments' at line 2: unknown key 'size' in item 1"),
+            "{error}"
+        );
+        let error = split("---\nattachments:\n  - alt: x\n---\nB").unwrap_err();
+        assert!(error.to_string().contains("names no file"), "{error}");
     }
 
     #[test]

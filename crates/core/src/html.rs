@@ -168,7 +168,7 @@ pub fn parse_html(bytes: &[u8], warnings: &mut Vec<Warning>) -> Result<Document,
         about: settled.about,
         lang: page.lang,
         date: page.date,
-        attachments: Vec::new(),
+        images: Vec::new(),
     })
 }
 

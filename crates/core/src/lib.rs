@@ -14,7 +14,12 @@
 //! settling of language, summary and identity done here. Word documents and
 //! web pages are routed by extension before any decoding, since they are not
 //! text.
+//!
+//! A release may come with files ([`attachment`]): [`parse_release_group`]
+//! takes them with the document, and [`group`] says, from names alone,
+//! which files of a folder go together.
 
+pub mod attachment;
 pub mod body;
 pub mod date;
 pub mod dateline;
@@ -23,6 +28,7 @@ mod document;
 pub mod docx;
 pub mod error;
 pub mod front_matter;
+pub mod group;
 pub mod html;
 mod inline;
 pub mod lang;
@@ -33,13 +39,14 @@ pub mod section;
 pub mod slug;
 pub mod text;
 
-pub use document::{Block, BlockKind, Document};
+pub use attachment::{AttachmentNote, AttachmentRules, DroppedFile, FileType};
+pub use document::{Block, BlockKind, Document, EmbeddedImage};
 
 pub use error::{ParseError, Warning};
 use front_matter::FrontMatter;
 pub use model::{
-    Attachment, InvalidId, InvalidLang, Lang, Release, ReleaseDate, ReleaseId, Section,
-    SourceFormat,
+    Attachment, AttachmentFile, InvalidId, InvalidLang, Lang, Release, ReleaseDate, ReleaseId,
+    Section, SourceFormat,
 };
 use section::SectionKind;
 
@@ -51,6 +58,8 @@ pub struct ParseOptions {
     pub max_bytes: u64,
     /// The language of releases whose language cannot be detected.
     pub default_lang: Lang,
+    /// What files may be published with a release.
+    pub attachments: AttachmentRules,
 }
 
 impl ParseOptions {
@@ -63,6 +72,7 @@ impl Default for ParseOptions {
         Self {
             max_bytes: Self::DEFAULT_MAX_BYTES,
             default_lang: Lang::parse("en").expect("'en' is a valid tag"),
+            attachments: AttachmentRules::default(),
         }
     }
 }
@@ -72,9 +82,9 @@ impl Default for ParseOptions {
 pub struct Parsed {
     pub release: Release,
     pub warnings: Vec<Warning>,
-    /// Files the document embeds (a Word file's images), in order of
-    /// appearance; the caller decides where they are published.
-    pub attachments: Vec<Attachment>,
+    /// The bytes of `release.attachments`, in the same order: the caller
+    /// archives them and decides where they are published.
+    pub files: Vec<AttachmentFile>,
 }
 
 /// A file that cannot be published, with why and what else was noticed.
@@ -91,12 +101,24 @@ pub fn parse_release(
     bytes: &[u8],
     options: &ParseOptions,
 ) -> Result<Parsed, Rejected> {
+    parse_release_group(file_name, bytes, Vec::new(), options)
+}
+
+/// Parses a release document with the files dropped beside it (see
+/// [`group`]): the release and every attachment are publishable, or none
+/// is, and the rejection names the file at fault.
+pub fn parse_release_group(
+    file_name: &str,
+    bytes: &[u8],
+    dropped: Vec<DroppedFile>,
+    options: &ParseOptions,
+) -> Result<Parsed, Rejected> {
     let mut warnings = Vec::new();
-    match parse(file_name, bytes, options, &mut warnings) {
-        Ok((release, attachments)) => Ok(Parsed {
+    match parse(file_name, bytes, dropped, options, &mut warnings) {
+        Ok((release, files)) => Ok(Parsed {
             release,
             warnings,
-            attachments,
+            files,
         }),
         Err(error) => Err(Rejected { error, warnings }),
     }
@@ -105,15 +127,21 @@ pub fn parse_release(
 fn parse(
     file_name: &str,
     bytes: &[u8],
+    dropped: Vec<DroppedFile>,
     options: &ParseOptions,
     warnings: &mut Vec<Warning>,
-) -> Result<(Release, Vec<Attachment>), ParseError> {
+) -> Result<(Release, Vec<AttachmentFile>), ParseError> {
     let format = SourceFormat::from_file_name(file_name).ok_or_else(|| {
         ParseError::UnsupportedExtension {
             extension: file_name
                 .rsplit_once('.')
                 .map_or_else(|| "(none)".to_owned(), |(_, ext)| format!(".{ext}")),
             supported: SourceFormat::SUPPORTED_EXTENSIONS,
+            hint: if FileType::from_file_name(file_name).is_some() {
+                "; a photo or PDF is published with a release: put it in the release's own folder, or name it after the release document (statement.docx, statement-photo.jpg)"
+            } else {
+                ""
+            },
         }
     })?;
     let size = bytes.len() as u64;
@@ -190,6 +218,14 @@ fn parse(
         .about
         .and_then(|text| section::from_text(SectionKind::About, &text, &lang))
         .or(document.about);
+    let (attachments, files) = attachment::assemble(
+        &front_matter.attachments,
+        dropped,
+        document.images,
+        &title,
+        &options.attachments,
+        warnings,
+    )?;
     let release = Release {
         id,
         slug,
@@ -206,8 +242,9 @@ fn parse(
         format,
         contact,
         about,
+        attachments,
     };
-    Ok((release, document.attachments))
+    Ok((release, files))
 }
 
 fn shorten(text: &str, max_chars: usize) -> String {

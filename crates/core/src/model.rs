@@ -39,6 +39,10 @@ pub struct Release {
     /// The boilerplate about the issuer (`À propos de …`, `About …`), kept out
     /// of `paragraphs`, or the front matter's `about`.
     pub about: Option<Section>,
+    /// Photos and documents published with the release, in order: the files
+    /// the front matter lists, the other dropped files by name, then the
+    /// images embedded in the document. The first image is the main one.
+    pub attachments: Vec<Attachment>,
 }
 
 /// A section that closes a release apart from its body: the media contact
@@ -56,16 +60,44 @@ pub struct Section {
     pub html: String,
 }
 
-/// A file embedded in a document (an image in a Word file), returned beside
-/// the release: where it is published is the caller's decision.
+/// A file published with a release: a photo or a document (PDF), dropped
+/// beside the release or embedded in it. Only what pages and feeds need is
+/// here; the bytes travel separately ([`AttachmentFile`]) and are published
+/// by the daemon under the release page's folder.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Attachment {
-    /// The name inside the document (`image1.png`): a bare file name, no folders.
+    /// The published name: a bare, URL-safe file name, unique within the
+    /// release (`photo-equipe.jpg`).
     pub file_name: String,
-    /// The media type known from the extension (`image/png`).
+    /// The media type its content was recognised as (`image/jpeg`).
     pub media_type: String,
-    /// The alternative text the author gave the image, if any.
-    pub alt: Option<String>,
+    pub size: u64,
+    /// Hex SHA-256 of its bytes.
+    pub sha256: String,
+    /// What the file shows, for people who cannot see it (an image's
+    /// alternative text) and as the link text of a document: the front
+    /// matter's `alt` (or `caption`), a Word image's own description, else
+    /// a default (the file name's words, or the title for a Word image).
+    pub alt: String,
+    /// Who to credit (`Photo: Jane Roe / Harbour Trust`), from front matter.
+    pub credit: Option<String>,
+}
+
+impl Attachment {
+    /// Whether pages show it as an image (rather than link to it).
+    pub fn is_image(&self) -> bool {
+        self.media_type.starts_with("image/")
+    }
+}
+
+/// The bytes of one of a release's attachments, to archive and publish.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AttachmentFile {
+    /// The same name as the release's [`Attachment`].
+    pub file_name: String,
+    /// The name it was dropped under, or `None` for an image embedded in
+    /// the document (which the document itself carries).
+    pub dropped_as: Option<String>,
     pub bytes: Vec<u8>,
 }
 

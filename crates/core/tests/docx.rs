@@ -73,15 +73,14 @@ fn a_python_docx_file() {
     }
     assert!(!html.to_lowercase().contains("javascript"), "{html}");
     assert!(!html.contains("###"), "{html}");
-    assert_eq!(parsed.attachments.len(), 1);
-    let image = &parsed.attachments[0];
+    assert_eq!(release.attachments.len(), 1);
+    let image = &release.attachments[0];
     assert_eq!(image.file_name, "image1.png");
     assert_eq!(image.media_type, "image/png");
-    assert_eq!(
-        image.alt.as_deref(),
-        Some("Les locaux de l'atelier numérique")
-    );
-    assert!(image.bytes.starts_with(b"\x89PNG\r\n\x1a\n"));
+    assert_eq!(image.alt, "Les locaux de l'atelier numérique");
+    assert_eq!(parsed.files[0].file_name, "image1.png");
+    assert!(parsed.files[0].bytes.starts_with(b"\x89PNG\r\n\x1a\n"));
+    assert_eq!(image.size, parsed.files[0].bytes.len() as u64);
     // The end marker, the about section and the contact block are not body.
     let about = release.about.as_ref().expect("an about section");
     assert_eq!(about.heading, "À propos de la Fondation Sillage");
@@ -140,10 +139,10 @@ fn a_libreoffice_file() {
     ] {
         assert!(html.contains(expected), "{expected}\nnot in\n{html}");
     }
-    assert_eq!(parsed.attachments.len(), 1);
+    assert_eq!(release.attachments.len(), 1);
     assert_eq!(
-        parsed.attachments[0].alt.as_deref(),
-        Some("The new shore power berth at dawn")
+        release.attachments[0].alt,
+        "The new shore power berth at dawn"
     );
     assert_eq!(
         release.about.as_ref().map(|a| a.heading.as_str()),

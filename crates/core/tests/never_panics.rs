@@ -6,7 +6,8 @@
 
 use std::io::{Cursor, Read, Write};
 
-use pressroom_core::{ParseOptions, parse_release};
+use pressroom_core::group::group_folder;
+use pressroom_core::{DroppedFile, ParseOptions, parse_release, parse_release_group};
 use proptest::prelude::*;
 
 /// `cases` unless PROPTEST_CASES says otherwise (an explicit `cases` in a
@@ -210,6 +211,86 @@ proptest! {
                 let all_text = format!("{}{}{}", release.title, release.paragraphs.concat(), release.body_html);
                 prop_assert!(all_text.chars().all(pressroom_core::decode::is_publishable_char));
             }
+        }
+    }
+}
+
+/// File names as editors' tools write them, and worse.
+fn file_name() -> impl Strategy<Value = String> {
+    prop_oneof![
+        "[a-zA-Z0-9 _.\\-]{0,12}\\.(txt|md|docx|html|jpg|JPEG|png|pdf|gif|webp|zip)",
+        "\\PC{0,16}",
+        Just(".".to_owned()),
+        Just("..".to_owned()),
+        Just("statement.docx".to_owned()),
+        Just("statement-photo.jpg".to_owned()),
+    ]
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    /// Whatever a folder holds, every file is in at most one group, and a
+    /// release folder's group holds them all.
+    #[test]
+    fn grouping_any_names_never_panics_and_places_each_file_once(
+        names in proptest::collection::vec(file_name(), 0..12),
+        may_be in any::<bool>(),
+    ) {
+        // A folder holds each name once.
+        let mut names = names;
+        names.sort();
+        names.dedup();
+        let grouping = group_folder(&names, may_be);
+        let mut placed: Vec<&String> = grouping
+            .groups
+            .iter()
+            .flat_map(|g| std::iter::once(&g.document).chain(&g.attachments))
+            .chain(&grouping.strays)
+            .collect();
+        let total = placed.len();
+        placed.sort();
+        placed.dedup();
+        prop_assert_eq!(placed.len(), total);
+        prop_assert!(total <= names.len());
+        if grouping.release_folder {
+            prop_assert_eq!(grouping.groups.len(), 1);
+        }
+    }
+
+    /// Any files dropped with a release: published names are safe, unique
+    /// and as many as the files' bytes.
+    #[test]
+    fn any_dropped_files_never_panic_and_published_names_are_safe(
+        files in proptest::collection::vec(
+            (file_name(), proptest::collection::vec(any::<u8>(), 0..64), any::<bool>()),
+            0..6,
+        ),
+    ) {
+        let dropped: Vec<DroppedFile> = files
+            .into_iter()
+            .map(|(name, mut bytes, jpeg)| {
+                if jpeg {
+                    bytes.splice(0..0, *b"\xFF\xD8\xFF");
+                }
+                DroppedFile { name, bytes }
+            })
+            .collect();
+        let text = b"Titre\n\nTexte du communique.\n";
+        if let Ok(parsed) = parse_release_group("r.txt", text, dropped, &ParseOptions::default()) {
+            let names: Vec<&str> = parsed.release.attachments.iter().map(|a| a.file_name.as_str()).collect();
+            prop_assert_eq!(names.len(), parsed.files.len());
+            for name in &names {
+                prop_assert!(
+                    name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "-.".contains(c)),
+                    "{}", name
+                );
+                prop_assert!(!name.starts_with('.') && name != &"index.html");
+            }
+            let mut unique = names.clone();
+            unique.sort();
+            unique.dedup();
+            prop_assert_eq!(unique.len(), names.len());
         }
     }
 }

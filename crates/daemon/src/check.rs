@@ -1,5 +1,10 @@
 //! `pressroom check`: parse files exactly as the daemon will and report.
 //!
+//! Files are taken as the daemon takes them: a release document with the
+//! attachments of its release folder or named after it (a folder given on
+//! the command line is checked as a release folder when it is one), one
+//! report per release.
+//!
 //! The JSON output (`--json`, one object per line) is a contract other tools
 //! read; its shape is documented in the README and built from the serde types
 //! below, not from the domain types, so that refactoring the model cannot
@@ -10,74 +15,88 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use pressroom_core::{ParseOptions, Parsed, Rejected, Release, ReleaseDate, parse_release};
+use pressroom_core::model::Section;
+use pressroom_core::{
+    ParseOptions, Parsed, Rejected, Release, ReleaseDate, error::megabytes, parse_release_group,
+};
 use serde::Serialize;
 
 use crate::cli::CheckArgs;
 use crate::config::Settings;
-use crate::source::{self, ReadError};
+use crate::source::{self, Unit, UnitReadError};
 
-/// What checking one file found.
+/// What checking one release found.
 pub enum Outcome {
     Publishable(Box<Parsed>),
-    Unreadable(ReadError),
+    /// A file of it cannot be read (a link, a FIFO, too large, gone).
+    Unreadable(String),
     Unpublishable(Rejected),
 }
 
-/// Reads and parses one file as the daemon does.
-pub fn check_file(path: &Path, options: &ParseOptions) -> Outcome {
-    let bytes = match source::read_release_file(path, options.max_bytes) {
+/// Reads and parses one unit (a document and its attachments) as the daemon does.
+pub fn check_unit(unit: &Unit, options: &ParseOptions) -> Outcome {
+    let bytes = match source::read_unit(unit, options) {
         Ok(bytes) => bytes,
-        Err(error) => return Outcome::Unreadable(error),
+        Err(UnitReadError::Later(why) | UnitReadError::Refused(why)) => {
+            return Outcome::Unreadable(why);
+        }
     };
-    let name = path
+    let name = unit
+        .path
         .file_name()
         .map(|n| n.to_string_lossy())
         .unwrap_or_default();
-    match parse_release(&name, &bytes, options) {
+    match parse_release_group(&name, &bytes.document, bytes.dropped, options) {
         Ok(parsed) => Outcome::Publishable(Box::new(parsed)),
         Err(rejected) => Outcome::Unpublishable(rejected),
     }
 }
 
-/// The parse options of the workspace's config when there is one (the size
-/// limit and default language), else the defaults.
-fn parse_options(config: &Path) -> anyhow::Result<ParseOptions> {
+/// The parse options and inbox of the workspace's config when there is one
+/// (the size limits, default language, allowed attachments), else the
+/// defaults and no inbox.
+fn workspace_settings(config: &Path) -> anyhow::Result<(ParseOptions, std::path::PathBuf)> {
     let explicit = config != Path::new("pressroom.toml");
     if config.exists() || explicit {
-        Ok(Settings::load(config)?.parse)
+        let settings = Settings::load(config)?;
+        Ok((settings.parse, settings.inbox))
     } else {
-        Ok(ParseOptions::default())
+        Ok((ParseOptions::default(), std::path::PathBuf::new()))
     }
 }
 
 pub fn run(args: &CheckArgs, config: &Path) -> anyhow::Result<ExitCode> {
-    let options = parse_options(config)?;
-    let mut files = Vec::new();
+    let (options, inbox) = workspace_settings(config)?;
+    let mut units = Vec::new();
     for path in &args.paths {
-        let found = source::release_files(path)
+        let found = source::release_units(path, &inbox)
             .with_context(|| format!("cannot read '{}'", path.display()))?;
-        files.extend(found);
+        // A document and its photo named together are one release.
+        for unit in found {
+            if !units.contains(&unit) {
+                units.push(unit);
+            }
+        }
     }
     let stdout = io::stdout();
     let mut out = stdout.lock();
     let mut rejected = 0usize;
-    for path in &files {
-        let outcome = check_file(path, &options);
+    for unit in &units {
+        let outcome = check_unit(unit, &options);
         rejected += usize::from(!matches!(outcome, Outcome::Publishable(_)));
         if args.json {
-            let line = serde_json::to_string(&JsonReport::new(path, &outcome))?;
+            let line = serde_json::to_string(&JsonReport::new(unit, &outcome))?;
             writeln!(out, "{line}")?;
         } else {
-            write_readable(&mut out, path, &outcome)?;
+            write_readable(&mut out, unit, &outcome)?;
         }
     }
     if !args.json {
         writeln!(
             out,
             "{} file(s): {} publishable, {} not publishable",
-            files.len(),
-            files.len() - rejected,
+            units.len(),
+            units.len() - rejected,
             rejected
         )?;
     }
@@ -89,7 +108,8 @@ pub fn run(args: &CheckArgs, config: &Path) -> anyhow::Result<ExitCode> {
     })
 }
 
-fn write_readable(out: &mut impl Write, path: &Path, outcome: &Outcome) -> io::Result<()> {
+fn write_readable(out: &mut impl Write, unit: &Unit, outcome: &Outcome) -> io::Result<()> {
+    let path = &unit.path;
     match outcome {
         Outcome::Publishable(parsed) => {
             let Parsed {
@@ -115,21 +135,64 @@ fn write_readable(out: &mut impl Write, path: &Path, outcome: &Outcome) -> io::R
             if !release.categories.is_empty() {
                 writeln!(out, "      categories: {}", release.categories.join(", "))?;
             }
+            for attachment in &release.attachments {
+                write!(
+                    out,
+                    "      attachment: {} ({}, {}) \"{}\"",
+                    attachment.file_name,
+                    attachment.media_type,
+                    size_text(attachment.size),
+                    attachment.alt
+                )?;
+                match &attachment.credit {
+                    Some(credit) => writeln!(out, ", credit: {credit}")?,
+                    None => writeln!(out)?,
+                }
+            }
+            for (label, section) in [("contact:", &release.contact), ("about:", &release.about)] {
+                if let Some(section) = section {
+                    writeln!(
+                        out,
+                        "      {label:<11} {} ({} paragraph(s))",
+                        section.heading,
+                        section.paragraphs.len()
+                    )?;
+                }
+            }
             for warning in warnings {
                 writeln!(out, "      warning:    {warning}")?;
             }
         }
         Outcome::Unreadable(error) => {
             writeln!(out, "FAIL  {}", path.display())?;
+            write_attachment_names(out, unit)?;
             writeln!(out, "      error:      {error}")?;
         }
         Outcome::Unpublishable(Rejected { error, warnings }) => {
             writeln!(out, "FAIL  {}", path.display())?;
+            write_attachment_names(out, unit)?;
             writeln!(out, "      error:      {error}")?;
             for warning in warnings {
                 writeln!(out, "      warning:    {warning}")?;
             }
         }
+    }
+    Ok(())
+}
+
+/// "850 bytes", "1.2 MB".
+fn size_text(bytes: u64) -> String {
+    if bytes < 1_000_000 {
+        format!("{bytes} bytes")
+    } else {
+        megabytes(bytes)
+    }
+}
+
+/// The files that would go with a release that cannot be published.
+fn write_attachment_names(out: &mut impl Write, unit: &Unit) -> io::Result<()> {
+    for path in &unit.attachments {
+        writeln!(out, "      with:       {}", path.display())?;
     }
     Ok(())
 }
@@ -162,16 +225,51 @@ struct JsonRelease<'a> {
     author: Option<&'a str>,
     embargo: Option<String>,
     format: &'static str,
+    /// The photos and documents published with the release, in order.
+    attachments: Vec<JsonAttachment<'a>>,
+    /// The media contact block, or null.
+    contact: Option<JsonSection<'a>>,
+    /// The "About …" section, or null.
+    about: Option<JsonSection<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonAttachment<'a> {
+    /// The name it is published under, beside the release's page.
+    file: &'a str,
+    /// The name it was dropped under, or null for an image inside the document.
+    source: Option<&'a str>,
+    /// The media type its content was recognised as.
+    r#type: &'a str,
+    /// In bytes.
+    size: u64,
+    alt: &'a str,
+    credit: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct JsonSection<'a> {
+    heading: &'a str,
+    paragraphs: &'a [String],
+}
+
+impl<'a> JsonSection<'a> {
+    fn new(section: &'a Section) -> Self {
+        Self {
+            heading: &section.heading,
+            paragraphs: &section.paragraphs,
+        }
+    }
 }
 
 impl<'a> JsonReport<'a> {
-    fn new(path: &Path, outcome: &'a Outcome) -> Self {
-        let path = path.display().to_string();
+    fn new(unit: &Unit, outcome: &'a Outcome) -> Self {
+        let path = unit.path.display().to_string();
         match outcome {
             Outcome::Publishable(parsed) => Self {
                 path,
                 ok: true,
-                release: Some(JsonRelease::new(&parsed.release)),
+                release: Some(JsonRelease::new(parsed)),
                 warnings: parsed.warnings.iter().map(ToString::to_string).collect(),
                 errors: Vec::new(),
             },
@@ -180,7 +278,7 @@ impl<'a> JsonReport<'a> {
                 ok: false,
                 release: None,
                 warnings: Vec::new(),
-                errors: vec![error.to_string()],
+                errors: vec![error.clone()],
             },
             Outcome::Unpublishable(Rejected { error, warnings }) => Self {
                 path,
@@ -194,7 +292,8 @@ impl<'a> JsonReport<'a> {
 }
 
 impl<'a> JsonRelease<'a> {
-    fn new(release: &'a Release) -> Self {
+    fn new(parsed: &'a Parsed) -> Self {
+        let release: &'a Release = &parsed.release;
         Self {
             id: release.id.as_str(),
             slug: &release.slug,
@@ -212,6 +311,21 @@ impl<'a> JsonRelease<'a> {
             author: release.author.as_deref(),
             embargo: release.embargo.map(|e| e.to_rfc3339()),
             format: release.format.name(),
+            attachments: release
+                .attachments
+                .iter()
+                .zip(&parsed.files)
+                .map(|(attachment, file)| JsonAttachment {
+                    file: &attachment.file_name,
+                    source: file.dropped_as.as_deref(),
+                    r#type: &attachment.media_type,
+                    size: attachment.size,
+                    alt: &attachment.alt,
+                    credit: attachment.credit.as_deref(),
+                })
+                .collect(),
+            contact: release.contact.as_ref().map(JsonSection::new),
+            about: release.about.as_ref().map(JsonSection::new),
         }
     }
 }

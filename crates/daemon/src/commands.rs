@@ -72,9 +72,9 @@ pub fn publish(config: &Path) -> anyhow::Result<ExitCode> {
     workspace
         .check_outputs_writable()
         .context("nothing was taken from the inbox")?;
-    let files = workspace.inbox_files()?;
-    let progress = Progress::new(files.len());
-    let (report, written) = workspace.publish(&files, &mut |done| progress.update(done))?;
+    let units = workspace.inbox_units()?;
+    let progress = Progress::new(units.len());
+    let (report, written) = workspace.publish(&units, &mut |done| progress.update(done))?;
     progress.finish();
     print_report(&report, written);
     Ok(if report.rejected.is_empty() {

@@ -24,6 +24,7 @@ pub struct ConfigFile {
     pub paths: PathsSection,
     pub feeds: FeedsSection,
     pub inbox: InboxSection,
+    pub attachments: AttachmentsSection,
     pub watch: WatchSection,
     pub serve: ServeSection,
     pub email: email::EmailSection,
@@ -137,6 +138,30 @@ impl Default for InboxSection {
     fn default() -> Self {
         Self {
             max_file_size: pressroom_core::ParseOptions::DEFAULT_MAX_BYTES,
+        }
+    }
+}
+
+/// `[attachments]`: the photos and documents published with releases.
+#[derive(Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AttachmentsSection {
+    /// The largest attachment, in bytes; a release with a larger one is
+    /// rejected whole.
+    pub max_bytes: u64,
+    /// The types allowed, known by their content: any of "jpeg", "png",
+    /// "gif", "webp", "pdf". Empty allows none.
+    pub types: Vec<String>,
+}
+
+impl Default for AttachmentsSection {
+    fn default() -> Self {
+        Self {
+            max_bytes: pressroom_core::AttachmentRules::DEFAULT_MAX_BYTES,
+            types: pressroom_core::FileType::ALL
+                .iter()
+                .map(|t| t.name().to_owned())
+                .collect(),
         }
     }
 }
@@ -299,6 +324,21 @@ impl Settings {
         if file.inbox.max_file_size == 0 {
             anyhow::bail!("{}: must be at least 1", at("inbox", "max_file_size"));
         }
+        if file.attachments.max_bytes == 0 {
+            anyhow::bail!("{}: must be at least 1", at("attachments", "max_bytes"));
+        }
+        let mut attachment_types = Vec::new();
+        for name in &file.attachments.types {
+            let kind = pressroom_core::FileType::from_name(name).ok_or_else(|| {
+                anyhow::anyhow!(
+                    "{}: unknown type '{name}': use any of \"jpeg\", \"png\", \"gif\", \"webp\", \"pdf\"",
+                    at("attachments", "types")
+                )
+            })?;
+            if !attachment_types.contains(&kind) {
+                attachment_types.push(kind);
+            }
+        }
 
         let watch = &file.watch;
         if watch.settle_ms > 60_000 {
@@ -356,6 +396,10 @@ impl Settings {
             parse: pressroom_core::ParseOptions {
                 max_bytes: file.inbox.max_file_size,
                 default_lang: lang,
+                attachments: pressroom_core::AttachmentRules {
+                    max_bytes: file.attachments.max_bytes,
+                    types: attachment_types,
+                },
             },
             settle: std::time::Duration::from_millis(watch.settle_ms),
             rescan_interval: (watch.rescan_interval_s > 0)
@@ -422,6 +466,11 @@ impl Settings {
                 "inbox.max_file_size",
                 format!("{} bytes", self.parse.max_bytes),
             ),
+            (
+                "attachments.max_bytes",
+                format!("{} bytes", self.parse.attachments.max_bytes),
+            ),
+            ("attachments.types", self.parse.attachments.allowed()),
             ("watch.settle", format!("{} ms", self.settle.as_millis())),
             ("watch.rescan_interval", duration(self.rescan_interval)),
             ("watch.poll", duration(self.poll)),
@@ -598,7 +647,9 @@ author_name = "Press Office"
 author_email = ""
 
 [paths]
-# Where editors drop release files (.txt, .md, .markdown). A subfolder's name is a category.
+# Where editors drop release files (.txt, .md, .markdown, .docx, .html, .htm). A subfolder's
+# name is a category, except a release folder: one holding a single release document and
+# the photos and PDFs that go with it.
 inbox = "inbox"
 # Where originals of published releases are kept, with the journal that `pressroom rebuild` replays.
 archive = "archive"
@@ -623,6 +674,16 @@ per_category = true
 [inbox]
 # Files larger than this many bytes are rejected without being read (10 MiB).
 max_file_size = 10485760
+
+[attachments]
+# Photos and PDFs published with a release: the files of its release folder, the files
+# named after its document (statement.docx, statement.pdf, statement-photo.jpg), and the
+# images inside a Word document. A release whose attachment is refused is rejected whole.
+# The largest attachment, in bytes (20 MiB).
+max_bytes = 20971520
+# The types allowed, recognised by their content, not only their name:
+# any of "jpeg", "png", "gif", "webp", "pdf".
+types = ["jpeg", "png", "gif", "webp", "pdf"]
 
 [watch]
 # How long (ms) a dropped file must stand still before it is read, so that a file
@@ -733,6 +794,12 @@ mod tests {
         assert_eq!(settings.feed_limit, 50);
         assert_eq!(settings.formats, [Format::Atom, Format::Rss, Format::Json]);
         assert_eq!(settings.templates, None);
+        // The written file says what an empty one means.
+        assert_eq!(
+            settings.parse.attachments,
+            parse("").unwrap().parse.attachments
+        );
+        assert_eq!(settings.parse.max_bytes, parse("").unwrap().parse.max_bytes);
         assert!(settings.email.is_none());
         // The commented example digest, once uncommented, is valid too.
         let mut text = default_config_text(
@@ -791,5 +858,15 @@ mod tests {
         assert!(message.contains("line 2"), "{message}");
         let message = error("[site]\nauthor_email = \"not an email\"\n");
         assert!(message.contains("[site] author_email"), "{message}");
+        let message = error("[attachments]\ntypes = [\"jpeg\", \"tiff\"]\n");
+        assert!(
+            message.contains("line 2: [attachments] types") && message.contains("'tiff'"),
+            "{message}"
+        );
+        let message = error("[attachments]\nmax_bytes = 0\n");
+        assert!(
+            message.contains("line 2: [attachments] max_bytes"),
+            "{message}"
+        );
     }
 }

@@ -193,6 +193,33 @@ pub fn move_into(from: &Path, folder: &Path) -> io::Result<PathBuf> {
     Ok(target)
 }
 
+/// Moves the folder `from` into `folder` under its own name (or a free
+/// variant of it), never replacing anything. Across file systems, its files
+/// are moved one by one into a new folder (a release folder holds no
+/// subfolder) and the emptied original is removed.
+pub fn move_folder_into(from: &Path, folder: &Path) -> io::Result<PathBuf> {
+    fs::create_dir_all(folder)?;
+    let name = from
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "folder".to_owned());
+    let target = free_name(folder, &name);
+    match fs::rename(from, &target) {
+        Ok(()) => {}
+        Err(error) if error.raw_os_error() == Some(libc::EXDEV) => {
+            fs::create_dir(&target)?;
+            for entry in fs::read_dir(from)? {
+                move_into(&entry?.path(), &target)?;
+            }
+            fs::remove_dir(from)?;
+        }
+        Err(error) => return Err(error),
+    }
+    sync_folder(folder)?;
+    sync_folder(parent(from))?;
+    Ok(target)
+}
+
 /// Removes a file and flushes its folder; a file already gone is fine.
 pub fn remove_durably(path: &Path) -> io::Result<()> {
     match fs::remove_file(path) {
@@ -228,6 +255,19 @@ mod tests {
         assert_eq!(second.file_name().unwrap(), "note-1.txt");
         assert_eq!(third.file_name().unwrap(), "note-2.txt");
         assert_eq!(fs::read(first).unwrap(), b"1");
+    }
+
+    #[test]
+    fn folders_move_whole_and_keep_both_on_a_clash() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("rejected");
+        fs::create_dir_all(target.join("parc")).unwrap();
+        fs::create_dir_all(dir.path().join("inbox/parc")).unwrap();
+        fs::write(dir.path().join("inbox/parc/photo.jpg"), "new").unwrap();
+        let moved = move_folder_into(&dir.path().join("inbox/parc"), &target).unwrap();
+        assert_eq!(moved.file_name().unwrap(), "parc-1");
+        assert_eq!(fs::read_to_string(moved.join("photo.jpg")).unwrap(), "new");
+        assert!(!dir.path().join("inbox/parc").exists());
     }
 
     #[test]

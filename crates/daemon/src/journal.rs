@@ -32,6 +32,12 @@ pub enum JournalEvent {
         hash: String,
         published: DateTime<Utc>,
         visible_from: DateTime<Utc>,
+        /// The release's attachments, in order (absent when it has none).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        attachments: Vec<ArchivedAttachment>,
+        /// The document came in a release folder, whose name is no category.
+        #[serde(default, skip_serializing_if = "is_false")]
+        release_folder: bool,
     },
     /// A release was withdrawn from every output.
     Retract { at: DateTime<Utc>, id: String },
@@ -48,6 +54,23 @@ pub enum JournalEvent {
     },
     /// An address was taken off the suppression list (`unsubscribe --undo`).
     Resubscribe { at: DateTime<Utc>, address: String },
+}
+
+/// One attachment of an ingested version, as the journal records it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ArchivedAttachment {
+    /// The name it is published under.
+    pub file: String,
+    /// The name it was dropped under; absent for an image embedded in the
+    /// document (which `rebuild` takes from the document again).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dropped_as: Option<String>,
+    /// Its bytes, relative to the archive folder.
+    pub archive_path: String,
+}
+
+fn is_false(value: &bool) -> bool {
+    !*value
 }
 
 /// The journal file of an archive.
@@ -149,5 +172,18 @@ mod tests {
         let (events, torn) = journal.read().unwrap();
         assert_eq!(events, [event.clone(), event.clone(), event]);
         assert_eq!(torn, [3]);
+    }
+
+    /// Lines written before attachments existed still read, and a release
+    /// without attachments writes no new fields.
+    #[test]
+    fn ingest_lines_without_attachments_read_and_write_as_before() {
+        let line = r#"{"event":"ingest","at":"2024-03-21T10:00:00Z","id":"a","tag_id":"tag:x,2024-03-21:a","source_name":"a.txt","archive_path":"2024/03/a.txt","hash":"00","published":"2024-03-21T10:00:00Z","visible_from":"2024-03-21T10:00:00Z"}"#;
+        let event: JournalEvent = serde_json::from_str(line).unwrap();
+        assert!(matches!(
+            &event,
+            JournalEvent::Ingest { attachments, release_folder: false, .. } if attachments.is_empty()
+        ));
+        assert_eq!(serde_json::to_string(&event).unwrap(), line);
     }
 }

@@ -5,13 +5,18 @@
 //! read forever, a huge file would fill memory. Files are judged with `lstat`
 //! before they are opened, opened without following links, checked again
 //! once open, and read with a size cap.
+//!
+//! It also says which files go together ([`Unit`]): a release document with
+//! the photos and PDFs of its release folder or named after it, as
+//! `pressroom_core::group` decides from the names of each folder.
 
 use std::fs::Metadata;
 use std::io::{self, Read};
 use std::os::unix::fs::{FileTypeExt, MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
-use pressroom_core::names;
+use pressroom_core::group::{Grouping, group_folder};
+use pressroom_core::{DroppedFile, ParseError, ParseOptions, SourceFormat, names};
 
 /// Why a file could not be read as a release.
 #[derive(Debug, thiserror::Error)]
@@ -135,4 +140,268 @@ pub fn release_files(root: &Path) -> io::Result<Vec<PathBuf>> {
     }
     found.sort();
     Ok(found)
+}
+
+/// The files that make one release: a document and what goes with it. A
+/// file that is no release document and goes with none (a *stray*) is a unit
+/// of its own, so that it is reported like any file that cannot be read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unit {
+    /// The release document, or the stray file.
+    pub path: PathBuf,
+    /// The files dropped with the document, sorted.
+    pub attachments: Vec<PathBuf>,
+    /// The document's folder is a release folder (its own, holding only it
+    /// and its attachments), so the folder's name is no category.
+    pub release_folder: bool,
+}
+
+impl Unit {
+    /// A file on its own, with no attachments.
+    pub fn alone(path: PathBuf) -> Self {
+        Self {
+            path,
+            attachments: Vec::new(),
+            release_folder: false,
+        }
+    }
+
+    /// Every file of the unit, the document first.
+    pub fn files(&self) -> impl Iterator<Item = &PathBuf> {
+        std::iter::once(&self.path).chain(&self.attachments)
+    }
+
+    /// A file that is no release document and goes with none.
+    pub fn is_stray(&self) -> bool {
+        let name = self
+            .path
+            .file_name()
+            .map(|n| n.to_string_lossy())
+            .unwrap_or_default();
+        SourceFormat::from_file_name(&name).is_none()
+    }
+
+    /// The release folder, when the unit is one.
+    pub fn folder(&self) -> Option<&Path> {
+        self.release_folder.then(|| self.path.parent()).flatten()
+    }
+}
+
+/// The bytes of a unit's files, read as safely as any release file.
+#[derive(Debug)]
+pub struct UnitBytes {
+    pub document: Vec<u8>,
+    /// The attachments with the names they were dropped under.
+    pub dropped: Vec<DroppedFile>,
+}
+
+/// Why a unit could not be read.
+#[derive(Debug)]
+pub enum UnitReadError {
+    /// A file vanished or changed while read: try the unit again later.
+    Later(String),
+    /// A file can never be read (a link, a FIFO, too large…): the unit
+    /// cannot be published; the reason names the file when it is an attachment.
+    Refused(String),
+}
+
+/// Reads a unit's document (up to the release size limit) and attachments
+/// (up to the attachment size limit). `check` and the daemon both read
+/// units through here, then parse them with `parse_release_group`.
+pub fn read_unit(unit: &Unit, options: &ParseOptions) -> Result<UnitBytes, UnitReadError> {
+    let document =
+        read_release_file(&unit.path, options.max_bytes).map_err(|error| match error {
+            ReadError::Vanished | ReadError::Changed => UnitReadError::Later(error.to_string()),
+            error => UnitReadError::Refused(error.to_string()),
+        })?;
+    let mut dropped = Vec::with_capacity(unit.attachments.len());
+    for path in &unit.attachments {
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        match read_release_file(path, options.attachments.max_bytes) {
+            Ok(bytes) => dropped.push(DroppedFile { name, bytes }),
+            Err(error @ (ReadError::Vanished | ReadError::Changed)) => {
+                return Err(UnitReadError::Later(format!("'{name}': {error}")));
+            }
+            Err(ReadError::TooLarge { size, limit }) => {
+                let error = ParseError::AttachmentTooLarge {
+                    file: name,
+                    size,
+                    limit,
+                };
+                return Err(UnitReadError::Refused(error.to_string()));
+            }
+            Err(error) => {
+                return Err(UnitReadError::Refused(format!(
+                    "the attachment '{name}' cannot be read: {error}"
+                )));
+            }
+        }
+    }
+    Ok(UnitBytes { document, dropped })
+}
+
+/// The files directly in a folder (editors' files left out), and whether it
+/// has subfolders.
+fn list_folder(folder: &Path) -> io::Result<(Vec<String>, Vec<PathBuf>)> {
+    let mut files = Vec::new();
+    let mut subfolders = Vec::new();
+    for entry in std::fs::read_dir(folder)? {
+        let entry = entry?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if names::is_ignored(&name) {
+            continue;
+        }
+        if entry.file_type()?.is_dir() {
+            subfolders.push(entry.path());
+        } else {
+            files.push(name);
+        }
+    }
+    Ok((files, subfolders))
+}
+
+fn units_of(folder: &Path, grouping: Grouping) -> Vec<Unit> {
+    let release_folder = grouping.release_folder;
+    grouping
+        .groups
+        .into_iter()
+        .map(|group| Unit {
+            path: folder.join(&group.document),
+            attachments: group
+                .attachments
+                .iter()
+                .map(|name| folder.join(name))
+                .collect(),
+            release_folder,
+        })
+        .chain(
+            grouping
+                .strays
+                .into_iter()
+                .map(|name| Unit::alone(folder.join(name))),
+        )
+        .collect()
+}
+
+/// The units under `root`, recursively, sorted by path. `root` itself may be
+/// a release folder unless it is the `inbox`, which never is. A `root` that
+/// is a file is the unit it belongs to in its folder.
+pub fn release_units(root: &Path, inbox: &Path) -> io::Result<Vec<Unit>> {
+    let metadata = std::fs::symlink_metadata(root)?;
+    if !metadata.is_dir() {
+        let unit = unit_of(root, inbox)?;
+        return Ok(vec![unit.unwrap_or_else(|| Unit::alone(root.to_owned()))]);
+    }
+    let mut units = Vec::new();
+    let mut folders = vec![root.to_owned()];
+    while let Some(folder) = folders.pop() {
+        let (files, subfolders) = list_folder(&folder)?;
+        let may_be = !same_folder(&folder, inbox) && subfolders.is_empty();
+        units.extend(units_of(&folder, group_folder(&files, may_be)));
+        folders.extend(subfolders);
+    }
+    units.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(units)
+}
+
+/// The unit `path` belongs to, as its folder's files stand now; `None` when
+/// the file is gone. The `inbox` is never a release folder.
+pub fn unit_of(path: &Path, inbox: &Path) -> io::Result<Option<Unit>> {
+    let folder = path.parent().unwrap_or(Path::new(""));
+    let units = folder_units(folder, inbox)?;
+    Ok(find_unit(&units, path).cloned())
+}
+
+/// The units of the files directly in `folder`, as they stand now (none
+/// when the folder is gone). The `inbox` is never a release folder.
+pub fn folder_units(folder: &Path, inbox: &Path) -> io::Result<Vec<Unit>> {
+    // A bare file name lies in the current folder, and stays a bare name.
+    let listed = if folder.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        folder
+    };
+    let (files, subfolders) = match list_folder(listed) {
+        Ok(listing) => listing,
+        Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(error) => return Err(error),
+    };
+    let may_be = !same_folder(listed, inbox) && subfolders.is_empty();
+    Ok(units_of(folder, group_folder(&files, may_be)))
+}
+
+/// The unit among `units` (of one folder) that holds `path`.
+pub fn find_unit<'a>(units: &'a [Unit], path: &Path) -> Option<&'a Unit> {
+    units.iter().find(|unit| {
+        unit.files()
+            .any(|file| file.file_name() == path.file_name())
+    })
+}
+
+/// Whether two paths name the same folder, however they are written.
+fn same_folder(a: &Path, b: &Path) -> bool {
+    let absolute = |p: &Path| std::path::absolute(p).unwrap_or_else(|_| p.to_owned());
+    a == b || absolute(a) == absolute(b)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn touch(path: &Path) {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, b"x").unwrap();
+    }
+
+    #[test]
+    fn release_folders_stem_groups_and_strays() {
+        let dir = tempfile::tempdir().unwrap();
+        let inbox = dir.path();
+        for name in [
+            "statement.docx",
+            "statement-photo.jpg",
+            "lone.jpg",
+            "Port/parc/annonce.md",
+            "Port/parc/photo.jpg",
+            "Port/parc/fiche.pdf",
+            "Port/autre.txt",
+            "solo/only.txt",
+        ] {
+            touch(&inbox.join(name));
+        }
+        let units = release_units(inbox, inbox).unwrap();
+        let summary: Vec<(String, usize, bool)> = units
+            .iter()
+            .map(|u| {
+                (
+                    u.path.strip_prefix(inbox).unwrap().display().to_string(),
+                    u.attachments.len(),
+                    u.release_folder,
+                )
+            })
+            .collect();
+        assert_eq!(
+            summary,
+            [
+                ("Port/autre.txt".to_owned(), 0, false),
+                ("Port/parc/annonce.md".to_owned(), 2, true),
+                ("lone.jpg".to_owned(), 0, false),
+                ("solo/only.txt".to_owned(), 0, false),
+                ("statement.docx".to_owned(), 1, false),
+            ]
+        );
+        assert!(units[2].is_stray());
+        let unit = unit_of(&inbox.join("Port/parc/photo.jpg"), inbox)
+            .unwrap()
+            .unwrap();
+        assert_eq!(unit.path, inbox.join("Port/parc/annonce.md"));
+        assert_eq!(unit.folder(), Some(inbox.join("Port/parc").as_path()));
+        // Checking a release folder itself.
+        let units = release_units(&inbox.join("Port/parc"), inbox).unwrap();
+        assert_eq!(units.len(), 1);
+        assert!(units[0].release_folder);
+    }
 }

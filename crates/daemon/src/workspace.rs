@@ -21,15 +21,17 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use chrono::{DateTime, FixedOffset, NaiveTime, TimeZone, Utc};
-use pressroom_core::{Release, ReleaseDate, ReleaseId, parse_release};
+use pressroom_core::{
+    AttachmentFile, DroppedFile, Release, ReleaseDate, ReleaseId, parse_release_group,
+};
 use pressroom_feeds::{Entry, Scope, Templates, render_feed};
 use pressroom_store::{NewVersion, Store, Stored, StoredRelease};
 use sha2::{Digest, Sha256};
 
 use crate::config::Settings;
 use crate::files;
-use crate::journal::{Journal, JournalEvent};
-use crate::source::{self, ReadError};
+use crate::journal::{ArchivedAttachment, Journal, JournalEvent};
+use crate::source::{self, Unit, UnitBytes, UnitReadError};
 
 /// What became of one file from the inbox.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -168,12 +170,27 @@ impl Workspace {
         })
     }
 
-    /// The release files waiting in the inbox, sorted.
+    /// The release files waiting in the inbox, sorted (documents that an
+    /// office suite holds open left out).
     pub fn inbox_files(&self) -> anyhow::Result<Vec<PathBuf>> {
         let files = source::release_files(&self.settings.inbox).with_context(|| {
             format!("cannot list the inbox '{}'", self.settings.inbox.display())
         })?;
         Ok(files.into_iter().filter(|path| !is_locked(path)).collect())
+    }
+
+    /// The releases waiting in the inbox (each a document with its
+    /// attachments) and the strays, sorted; documents that an office suite
+    /// holds open wait.
+    pub fn inbox_units(&self) -> anyhow::Result<Vec<Unit>> {
+        let units = source::release_units(&self.settings.inbox, &self.settings.inbox)
+            .with_context(|| {
+                format!("cannot list the inbox '{}'", self.settings.inbox.display())
+            })?;
+        Ok(units
+            .into_iter()
+            .filter(|unit| !is_locked(&unit.path))
+            .collect())
     }
 
     /// Fails with a clear message when `public/` cannot be written, before
@@ -195,23 +212,24 @@ impl Workspace {
         relative_path(&self.settings.inbox, path)
     }
 
-    /// Ingests files from the inbox as one batch. Errors are critical (the
+    /// Ingests units from the inbox (a release document with its
+    /// attachments, or a stray file) as one batch. Errors are critical (the
     /// store or the disk failed, and nothing of the batch was stored: its
-    /// files stay in the inbox); anything wrong with a file itself is its
+    /// files stay in the inbox); anything wrong with a unit itself is its
     /// outcome. The batch costs a handful of disk flushes, whatever its size:
     /// the archive copies are flushed together, then the journal, then the
     /// store's one transaction, then the inbox's removals.
     pub fn ingest_batch(
         &mut self,
-        paths: &[PathBuf],
+        units: &[Unit],
         dirty: &mut Dirty,
     ) -> anyhow::Result<Vec<(String, FileOutcome)>> {
         let now = Utc::now();
-        let mut outcomes = Vec::with_capacity(paths.len());
-        let mut ready = Vec::with_capacity(paths.len());
-        for path in paths {
-            let source_name = self.source_name(path);
-            match self.prepare(path, &source_name, now)? {
+        let mut outcomes = Vec::with_capacity(units.len());
+        let mut ready = Vec::with_capacity(units.len());
+        for unit in units {
+            let source_name = self.source_name(&unit.path);
+            match self.prepare(unit, &source_name, now)? {
                 Ok(prepared) => ready.push(prepared),
                 Err(outcome) => outcomes.push((source_name, outcome)),
             }
@@ -221,7 +239,7 @@ impl Workspace {
         }
         let settings = &self.settings;
         let journal = &self.journal;
-        let mut consumed = Vec::with_capacity(ready.len());
+        let mut consumed: Vec<Unit> = Vec::with_capacity(ready.len());
         let stored_outcomes =
             self.store
                 .batch(|store| -> anyhow::Result<Vec<(String, FileOutcome)>> {
@@ -235,34 +253,62 @@ impl Workspace {
                     );
                     for prepared in ready {
                         let Prepared {
-                            path,
+                            unit,
                             source_name,
                             file_name,
                             bytes,
                             hash,
                             mut release,
+                            files: attachment_files,
                         } = prepared;
                         if let Some(stored) = store.release_by_hash(&hash)?
                             && stored.source_hash == hash
                         {
-                            consumed.push(path);
+                            consumed.push(unit);
                             results.push((source_name, FileOutcome::Unchanged(stored.release.id)));
                             continue;
                         }
                         let explicit = release.id.as_str() != release.slug;
                         release.id = store.resolve_id(&release.id, explicit, &source_name)?;
                         let previous = store.release(&release.id)?;
+                        let archive_error = || {
+                            format!(
+                                "cannot archive '{source_name}' into '{}'",
+                                month_folder.display()
+                            )
+                        };
                         let archived_path =
-                            files::store_new_file(&month_folder, &file_name, &bytes).with_context(
-                                || {
-                                    format!(
-                                        "cannot archive '{source_name}' into '{}'",
-                                        month_folder.display()
-                                    )
-                                },
-                            )?;
+                            files::store_new_file(&month_folder, &file_name, &bytes)
+                                .with_context(archive_error)?;
                         archived.add(&archived_path);
                         let archive_path = relative_path(&settings.archive, &archived_path);
+                        // Attachments sit beside their document's copy, in a
+                        // folder named after it, under their published names.
+                        let attachment_folder = month_folder.join(format!(
+                            "{}.files",
+                            archived_path
+                                .file_name()
+                                .map(|n| n.to_string_lossy())
+                                .unwrap_or_default()
+                        ));
+                        let mut attachment_paths = Vec::with_capacity(attachment_files.len());
+                        let mut journal_attachments = Vec::with_capacity(attachment_files.len());
+                        for file in attachment_files {
+                            let path = files::store_new_file(
+                                &attachment_folder,
+                                &file.file_name,
+                                &file.bytes,
+                            )
+                            .with_context(archive_error)?;
+                            archived.add(&path);
+                            let path = relative_path(&settings.archive, &path);
+                            journal_attachments.push(ArchivedAttachment {
+                                file: file.file_name,
+                                dropped_as: file.dropped_as,
+                                archive_path: path.clone(),
+                            });
+                            attachment_paths.push(path);
+                        }
                         let first_ingested = previous.as_ref().map_or(now, |p| p.first_ingested);
                         let published =
                             published_time(&release, first_ingested, &settings.time_zone);
@@ -285,6 +331,8 @@ impl Workspace {
                             hash: hash.clone(),
                             published,
                             visible_from,
+                            attachments: journal_attachments,
+                            release_folder: unit.release_folder,
                         });
                         if let Some(previous) = &previous {
                             dirty.touch(&previous.release);
@@ -301,8 +349,9 @@ impl Workspace {
                             at: now,
                             published,
                             visible_from,
+                            attachment_paths,
                         })?;
-                        consumed.push(path);
+                        consumed.push(unit);
                         results.push((
                             source_name,
                             match stored {
@@ -324,18 +373,30 @@ impl Workspace {
                 })?;
         outcomes.extend(stored_outcomes);
         let mut inbox_folders = BTreeSet::new();
-        for path in &consumed {
-            match std::fs::remove_file(path) {
-                Ok(()) => {}
-                Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
-                Err(error) => {
-                    return Err(error).with_context(|| {
-                        format!("cannot remove '{}' from the inbox", path.display())
-                    });
+        for unit in &consumed {
+            for path in unit.files() {
+                match std::fs::remove_file(path) {
+                    Ok(()) => {}
+                    Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
+                    Err(error) => {
+                        return Err(error).with_context(|| {
+                            format!("cannot remove '{}' from the inbox", path.display())
+                        });
+                    }
+                }
+                if let Some(folder) = path.parent() {
+                    inbox_folders.insert(folder.to_owned());
                 }
             }
-            if let Some(folder) = path.parent() {
-                inbox_folders.insert(folder.to_owned());
+            // A release folder goes with its files; one that still holds an
+            // editor's file (a .DS_Store) stays, as that file does.
+            if let Some(folder) = unit.folder()
+                && fs::remove_dir(folder).is_ok()
+            {
+                inbox_folders.remove(folder);
+                if let Some(parent) = folder.parent() {
+                    inbox_folders.insert(parent.to_owned());
+                }
             }
         }
         for folder in inbox_folders {
@@ -345,90 +406,129 @@ impl Workspace {
         Ok(outcomes)
     }
 
-    /// Reads and parses one file. `Err` holds a final outcome (rejected,
+    /// Reads and parses one unit. `Err` holds a final outcome (rejected,
     /// skipped); `Ok` a release ready to be stored.
     fn prepare(
         &self,
-        path: &Path,
+        unit: &Unit,
         source_name: &str,
         now: DateTime<Utc>,
     ) -> anyhow::Result<Result<Prepared, FileOutcome>> {
-        let bytes = match source::read_release_file(path, self.settings.parse.max_bytes) {
+        let UnitBytes { document, dropped } = match source::read_unit(unit, &self.settings.parse) {
             Ok(bytes) => bytes,
-            Err(error @ (ReadError::Vanished | ReadError::Changed)) => {
-                return Ok(Err(FileOutcome::Skipped(error.to_string())));
-            }
-            Err(error) => {
-                return self
-                    .reject(path, source_name, &error.to_string(), now)
-                    .map(Err);
+            Err(UnitReadError::Later(why)) => return Ok(Err(FileOutcome::Skipped(why))),
+            Err(UnitReadError::Refused(reason)) => {
+                return self.reject(unit, source_name, &reason, now).map(Err);
             }
         };
-        let file_name = path
+        let file_name = unit
+            .path
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
-        let mut release = match parse_release(&file_name, &bytes, &self.settings.parse) {
+        let hash = unit_hash(&document, &dropped);
+        let parsed = match parse_release_group(&file_name, &document, dropped, &self.settings.parse)
+        {
             Ok(parsed) => {
                 for warning in &parsed.warnings {
                     tracing::warn!(file = %source_name, "{warning}");
                 }
-                parsed.release
+                parsed
             }
             Err(rejected) => {
                 return self
-                    .reject(path, source_name, &rejected.error.to_string(), now)
+                    .reject(unit, source_name, &rejected.error.to_string(), now)
                     .map(Err);
             }
         };
-        for category in folder_categories(source_name) {
+        let mut release = parsed.release;
+        for category in categories_of(source_name, unit.release_folder) {
             if !release.categories.contains(&category) {
                 release.categories.push(category);
             }
         }
-        let hash = hex_sha256(&bytes);
         Ok(Ok(Prepared {
-            path: path.to_owned(),
+            unit: unit.clone(),
             source_name: source_name.to_owned(),
             file_name,
-            bytes,
+            bytes: document,
             hash,
             release,
+            files: parsed.files,
         }))
     }
 
-    /// Moves a file that cannot be published to `rejected/`, with a note.
+    /// Moves a unit that cannot be published to `rejected/`, with a note: a
+    /// release folder as a whole, a document and its attachments side by
+    /// side. Nothing of it is published, and nothing is lost.
     fn reject(
         &self,
-        path: &Path,
+        unit: &Unit,
         source_name: &str,
         reason: &str,
         now: DateTime<Utc>,
     ) -> anyhow::Result<FileOutcome> {
-        let moved = files::move_into(path, &self.settings.rejected).with_context(|| {
+        let rejected = &self.settings.rejected;
+        let move_error = |path: &Path| {
             format!(
                 "cannot move '{}' to '{}'",
                 path.display(),
-                self.settings.rejected.display()
+                rejected.display()
             )
-        })?;
-        let moved_name = moved
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
+        };
+        let name_of = |path: &Path| {
+            path.file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default()
+        };
+        let (note_name, kept, what) = match unit.folder() {
+            Some(folder) => {
+                let moved = files::move_folder_into(folder, rejected)
+                    .with_context(|| move_error(folder))?;
+                let moved_name = name_of(&moved);
+                (
+                    moved_name.clone(),
+                    format!("The folder is kept here, unchanged, as \"{moved_name}/\"."),
+                    "the folder",
+                )
+            }
+            None => {
+                let mut moved_names = Vec::new();
+                for path in unit.files() {
+                    let moved =
+                        files::move_into(path, rejected).with_context(|| move_error(path))?;
+                    moved_names.push(name_of(&moved));
+                }
+                let (kept, what) = match moved_names.as_slice() {
+                    [one] => (
+                        format!("The file is kept here, unchanged, as \"{one}\"."),
+                        "the file",
+                    ),
+                    names => (
+                        format!(
+                            "The files are kept here, unchanged, as {}.",
+                            names
+                                .iter()
+                                .map(|n| format!("\"{n}\""))
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ),
+                        "the files",
+                    ),
+                };
+                (moved_names.swap_remove(0), kept, what)
+            }
+        };
         let local = now.with_timezone(&self.settings.time_zone);
         let note = format!(
             "Pressroom could not publish \"{source_name}\" (received {}).\n\n\
              Reason: {reason}\n\n\
-             The file is kept here, unchanged, as \"{moved_name}\".\n\
-             To publish it, correct it and drop it into the inbox again; this note and the file can then be deleted.\n\
+             {kept}\n\
+             To publish it, correct it and drop it into the inbox again; this note and {what} can then be deleted.\n\
              To see what Pressroom makes of a file before dropping it: pressroom check FILE\n",
             local.format("%Y-%m-%d %H:%M %Z"),
         );
-        let note_path = self
-            .settings
-            .rejected
-            .join(format!("{moved_name}.error.txt"));
+        let note_path = rejected.join(format!("{note_name}.error.txt"));
         files::write_atomically(&note_path, note.as_bytes())
             .with_context(|| format!("cannot write '{}'", note_path.display()))?;
         tracing::warn!(file = %source_name, reason, "rejected");
@@ -459,17 +559,17 @@ impl Workspace {
         Ok(retracted)
     }
 
-    /// Ingests `paths` in batches, then regenerates the outputs once.
-    /// `progress` is told how many files are done after each batch.
+    /// Ingests `units` in batches, then regenerates the outputs once.
+    /// `progress` is told how many units are done after each batch.
     pub fn publish(
         &mut self,
-        paths: &[PathBuf],
+        units: &[Unit],
         progress: &mut dyn FnMut(usize),
     ) -> anyhow::Result<(RunReport, usize)> {
         let mut report = RunReport::default();
         let mut dirty = Dirty::default();
         let mut done = 0;
-        for batch in paths.chunks(BATCH_SIZE) {
+        for batch in batches(units) {
             for (source_name, outcome) in self.ingest_batch(batch, &mut dirty)? {
                 log_outcome(&source_name, &outcome);
                 report.record(&source_name, &outcome);
@@ -660,15 +760,73 @@ impl Workspace {
         }
     }
 
+    /// Writes a release's attachments, then its page (so the page never
+    /// shows a photo not yet there).
     fn write_page(&self, stored: &StoredRelease) -> anyhow::Result<usize> {
+        let mut written = self.write_attachments(stored)?;
         let entry = self.entry(stored);
         let page = self
             .templates
             .render_release_page(&self.settings.site, &entry)?;
-        Ok(usize::from(self.write_output(
-            &self.page_path(&stored.release.id),
-            &page,
-        )?))
+        written += usize::from(self.write_output(&self.page_path(&stored.release.id), &page)?);
+        Ok(written)
+    }
+
+    /// Publishes a release's attachments beside its page, copied from the
+    /// archive when the published file is missing or differs, and removes
+    /// files of earlier versions that the release no longer has.
+    fn write_attachments(&self, stored: &StoredRelease) -> anyhow::Result<usize> {
+        let folder = self
+            .settings
+            .public
+            .join("releases")
+            .join(stored.release.id.as_str());
+        let mut expected = BTreeSet::from(["index.html".to_owned()]);
+        let mut written = 0;
+        for (attachment, archive_path) in stored
+            .release
+            .attachments
+            .iter()
+            .zip(&stored.attachment_paths)
+        {
+            expected.insert(attachment.file_name.clone());
+            let target = folder.join(&attachment.file_name);
+            let published = fs::read(&target).ok();
+            if published.as_deref().is_some_and(|bytes| {
+                bytes.len() as u64 == attachment.size && hex_sha256(bytes) == attachment.sha256
+            }) {
+                continue;
+            }
+            let source = self.settings.archive.join(archive_path);
+            let bytes = fs::read(&source).with_context(|| {
+                format!(
+                    "cannot read the attachment '{}' of release '{}' from the archive",
+                    source.display(),
+                    stored.release.id
+                )
+            })?;
+            if hex_sha256(&bytes) != attachment.sha256 {
+                // Publishing other bytes than those stored would be worse
+                // than a missing photo: say so, and go on with the rest.
+                tracing::error!(
+                    file = %source.display(),
+                    id = %stored.release.id,
+                    "the archived attachment differs from what was stored (the archive was changed or damaged); not published"
+                );
+                continue;
+            }
+            written += usize::from(self.write_output(&target, &bytes)?);
+        }
+        if let Ok(entries) = fs::read_dir(&folder) {
+            for entry in entries.flatten() {
+                let name = entry.file_name().to_string_lossy().into_owned();
+                if !expected.contains(&name) && !name.starts_with('.') {
+                    fs::remove_file(entry.path())
+                        .with_context(|| format!("cannot remove '{}'", entry.path().display()))?;
+                }
+            }
+        }
+        Ok(written)
     }
 
     /// Writes the page of every visible release; returns their ids.
@@ -790,29 +948,18 @@ impl Workspace {
                     hash,
                     published,
                     visible_from,
+                    attachments,
+                    release_folder,
                 } => {
-                    let path = settings.archive.join(&archive_path);
-                    let bytes = match fs::read(&path) {
-                        Ok(bytes) => bytes,
-                        Err(error) => {
-                            report.missing.push(format!("{archive_path}: {error}"));
-                            continue;
-                        }
-                    };
-                    let file_name = path
-                        .file_name()
-                        .map(|n| n.to_string_lossy().into_owned())
-                        .unwrap_or_default();
-                    let mut release = match parse_release(&file_name, &bytes, &settings.parse) {
-                        Ok(parsed) => parsed.release,
-                        Err(rejected) => {
-                            report
-                                .missing
-                                .push(format!("{archive_path}: {}", rejected.error));
-                            continue;
-                        }
-                    };
-                    for category in folder_categories(&source_name) {
+                    let (mut release, attachment_paths) =
+                        match replay(&settings, &archive_path, &attachments) {
+                            Ok(replayed) => replayed,
+                            Err(missing) => {
+                                report.missing.push(missing);
+                                continue;
+                            }
+                        };
+                    for category in categories_of(&source_name, release_folder) {
                         if !release.categories.contains(&category) {
                             release.categories.push(category);
                         }
@@ -828,6 +975,7 @@ impl Workspace {
                         at,
                         published,
                         visible_from,
+                        attachment_paths,
                     })?;
                     report.versions += usize::from(stored != Stored::Unchanged);
                 }
@@ -870,6 +1018,59 @@ impl Workspace {
     }
 }
 
+/// Parses an archived version again, with the attachments the journal
+/// lists: the release and the archive path of each of its attachments, or
+/// why it cannot be replayed. Size limits are not applied again (what was
+/// published stays publishable); an embedded image whose archive copy is
+/// missing is written again from the document.
+fn replay(
+    settings: &Settings,
+    archive_path: &str,
+    attachments: &[ArchivedAttachment],
+) -> Result<(Release, Vec<String>), String> {
+    let path = settings.archive.join(archive_path);
+    let bytes = fs::read(&path).map_err(|error| format!("{archive_path}: {error}"))?;
+    let file_name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let mut dropped = Vec::new();
+    for attachment in attachments {
+        if let Some(name) = &attachment.dropped_as {
+            let bytes = fs::read(settings.archive.join(&attachment.archive_path))
+                .map_err(|error| format!("{}: {error}", attachment.archive_path))?;
+            dropped.push(DroppedFile {
+                name: name.clone(),
+                bytes,
+            });
+        }
+    }
+    let mut options = settings.parse.clone();
+    options.max_bytes = u64::MAX;
+    options.attachments.max_bytes = u64::MAX;
+    let parsed = parse_release_group(&file_name, &bytes, dropped, &options)
+        .map_err(|rejected| format!("{archive_path}: {}", rejected.error))?;
+    let mut paths = Vec::with_capacity(parsed.files.len());
+    for file in &parsed.files {
+        let archived = attachments
+            .iter()
+            .find(|a| a.file == file.file_name)
+            .ok_or_else(|| {
+                format!(
+                    "{archive_path}: its attachment '{}' is not in the journal (were [attachments] types changed?)",
+                    file.file_name
+                )
+            })?;
+        let copy = settings.archive.join(&archived.archive_path);
+        if file.dropped_as.is_none() && !copy.exists() {
+            files::write_atomically(&copy, &file.bytes)
+                .map_err(|error| format!("{}: {error}", archived.archive_path))?;
+        }
+        paths.push(archived.archive_path.clone());
+    }
+    Ok((parsed.release, paths))
+}
+
 /// Logs what became of a file (rejections are logged where they happen).
 pub fn log_outcome(source_name: &str, outcome: &FileOutcome) {
     match outcome {
@@ -887,14 +1088,63 @@ pub fn log_outcome(source_name: &str, outcome: &FileOutcome) {
     }
 }
 
-/// A file read and parsed, waiting for its batch to be stored.
+/// A unit read and parsed, waiting for its batch to be stored.
 struct Prepared {
-    path: PathBuf,
+    unit: Unit,
     source_name: String,
     file_name: String,
     bytes: Vec<u8>,
     hash: String,
     release: Release,
+    /// The bytes of `release.attachments`, in the same order.
+    files: Vec<AttachmentFile>,
+}
+
+/// The most bytes of files (documents and attachments) read into one batch,
+/// unless one unit alone holds more: photos are large, and a batch is held
+/// in memory until it is stored.
+const BATCH_BYTES: u64 = 64 * 1024 * 1024;
+
+/// `units` cut into batches of at most [`BATCH_SIZE`] units and, as far as
+/// their sizes on disk tell, [`BATCH_BYTES`] bytes.
+fn batches(units: &[Unit]) -> Vec<&[Unit]> {
+    let mut batches = Vec::new();
+    let mut start = 0;
+    let mut bytes = 0u64;
+    for (index, unit) in units.iter().enumerate() {
+        let size: u64 = unit
+            .files()
+            .filter_map(|path| fs::symlink_metadata(path).ok())
+            .map(|m| m.len())
+            .sum();
+        let full = index - start == BATCH_SIZE || bytes.saturating_add(size) > BATCH_BYTES;
+        if index > start && full {
+            batches.push(&units[start..index]);
+            start = index;
+            bytes = 0;
+        }
+        bytes = bytes.saturating_add(size);
+    }
+    if start < units.len() {
+        batches.push(&units[start..]);
+    }
+    batches
+}
+
+/// What identifies a version's bytes: the document's SHA-256 when it comes
+/// alone (so stores written before attachments still recognise re-drops),
+/// else the SHA-256 of its hash and each attachment's name and hash.
+fn unit_hash(document: &[u8], dropped: &[DroppedFile]) -> String {
+    let document_hash = hex_sha256(document);
+    if dropped.is_empty() {
+        return document_hash;
+    }
+    let mut parts: Vec<String> = dropped
+        .iter()
+        .map(|file| format!("{}\t{}", file.name, hex_sha256(&file.bytes)))
+        .collect();
+    parts.sort();
+    hex_sha256(format!("{document_hash}\n{}", parts.join("\n")).as_bytes())
 }
 
 /// `path` relative to `root`, with `/` separators.
@@ -960,6 +1210,17 @@ fn load_templates(folder: Option<&Path>) -> anyhow::Result<(Templates, Vec<(Stri
     let templates = Templates::with_overrides(overrides.clone())
         .with_context(|| format!("invalid template in '{}'", folder.display()))?;
     Ok((templates, overrides))
+}
+
+/// The categories a document's place in the inbox gives it: every folder on
+/// its path, except its own release folder (whose name is the release's,
+/// not a category).
+pub fn categories_of(source_name: &str, release_folder: bool) -> Vec<String> {
+    let mut categories = folder_categories(source_name);
+    if release_folder {
+        categories.pop();
+    }
+    categories
 }
 
 /// Every folder on a file's path inside the inbox is a category:
@@ -1046,7 +1307,10 @@ mod tests {
         fs::write(&present, "Titre\n\nTexte.\n").unwrap();
         let vanished = workspace.settings.inbox.join("vanished.txt");
         let outcomes = workspace
-            .ingest_batch(&[vanished, present], &mut Dirty::default())
+            .ingest_batch(
+                &[Unit::alone(vanished), Unit::alone(present)],
+                &mut Dirty::default(),
+            )
             .unwrap();
         assert!(
             matches!(&outcomes[0], (name, FileOutcome::Skipped(why)) if name == "vanished.txt" && why.contains("disappeared")),
@@ -1071,7 +1335,7 @@ mod tests {
         fs::write(&a, "Titre\n\nTexte.\n").unwrap();
         fs::write(&b, "Titre\n\nTexte.\n").unwrap();
         let outcomes = workspace
-            .ingest_batch(&[a, b], &mut Dirty::default())
+            .ingest_batch(&[Unit::alone(a), Unit::alone(b)], &mut Dirty::default())
             .unwrap();
         assert!(
             matches!(&outcomes[0].1, FileOutcome::Published(_)),
@@ -1092,7 +1356,7 @@ mod tests {
     }
 
     fn release(text: &str) -> Release {
-        parse_release(
+        pressroom_core::parse_release(
             "r.md",
             text.as_bytes(),
             &pressroom_core::ParseOptions::default(),

@@ -3,7 +3,8 @@
 //! The feed's id is its own URL; each entry's id is the release's permanent
 //! tag URI. `atom_syndication` cannot put `xml:lang` on an entry, so it goes
 //! on the entry's title, summary and content, which is where readers look
-//! for it (and equally correct XML).
+//! for it (and equally correct XML). Every attachment is a `rel="enclosure"`
+//! link with its length and type.
 
 use atom_syndication::{
     Category, Content, Entry, Feed, Generator, Link, Person, Text, TextType, WriteConfig,
@@ -69,12 +70,18 @@ fn entry(item: &Item) -> Entry {
                 ..Category::default()
             })
             .collect(),
-        links: vec![link(
+        links: std::iter::once(link(
             "alternate",
             &item.url,
             "text/html",
             Some(item.lang.to_string()),
-        )],
+        ))
+        .chain(item.attachments.iter().map(|attachment| Link {
+            length: Some(attachment.size.to_string()),
+            title: Some(attachment.alt.clone()),
+            ..link("enclosure", &attachment.url, &attachment.media_type, None)
+        }))
+        .collect(),
         summary: Some(Text {
             lang: lang.clone(),
             r#type: TextType::Text,

@@ -8,6 +8,7 @@ use chrono::{DateTime, FixedOffset, NaiveDate};
 use pressroom_core::{Lang, Release};
 
 use crate::dates::{long_day, whole_seconds};
+use crate::media::{ItemAttachment, ItemSection, closing_html};
 use crate::site::{Site, release_url};
 use crate::url::absolutize_html;
 use crate::xml::{clean, cleaned};
@@ -55,8 +56,12 @@ pub(crate) struct Item {
     pub day_text: String,
     /// The body, links made absolute.
     pub body_html: String,
-    /// The dateline paragraph followed by the body: what feeds carry.
+    /// The dateline paragraph, the body, then the attachments and the about
+    /// and contact sections: what feeds carry.
     pub content_html: String,
+    pub attachments: Vec<ItemAttachment>,
+    pub about: Option<ItemSection>,
+    pub contact: Option<ItemSection>,
     pub categories: Vec<String>,
     pub author: Author,
     pub published: DateTime<FixedOffset>,
@@ -84,13 +89,32 @@ impl Item {
             (Some(place), _) => Some(format!("{place}{}{day_text}", comma(&release.lang))),
         };
         let body_html = absolutize_html(&clean(&release.body_html), &url);
-        let content_html = match &dateline {
+        let attachments: Vec<ItemAttachment> = release
+            .attachments
+            .iter()
+            .map(|attachment| ItemAttachment::new(attachment, &url, &release.lang))
+            .collect();
+        let about = release.about.as_ref().map(|s| ItemSection::new(s, &url));
+        let contact = release.contact.as_ref().map(|s| ItemSection::new(s, &url));
+        let mut content_html = match &dateline {
             Some(dateline) => format!(
                 "<p class=\"dateline\">{}</p>\n{body_html}",
                 escape_text(dateline)
             ),
             None => body_html.clone(),
         };
+        let closing = closing_html(
+            &attachments,
+            about.as_ref(),
+            contact.as_ref(),
+            &release.lang,
+        );
+        if !closing.is_empty() {
+            if !content_html.ends_with('\n') {
+                content_html.push('\n');
+            }
+            content_html.push_str(&closing);
+        }
         let author = match release.author.as_deref().map(str::trim) {
             Some(name) if !name.is_empty() => Author {
                 name: cleaned(name),
@@ -114,6 +138,9 @@ impl Item {
             day_text,
             body_html,
             content_html,
+            attachments,
+            about,
+            contact,
             categories: release.categories.iter().map(|c| cleaned(c)).collect(),
             author,
             published,

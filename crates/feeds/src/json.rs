@@ -8,6 +8,7 @@ use serde::Serialize;
 use crate::dates::rfc3339;
 use crate::feed::FeedInfo;
 use crate::item::Item;
+use crate::media::main_attachment;
 
 const VERSION: &str = "https://jsonfeed.org/version/1.1";
 
@@ -48,12 +49,25 @@ struct JsonItem<'a> {
     title: &'a str,
     content_html: &'a str,
     summary: &'a str,
+    /// The main photo, if the release has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    image: Option<&'a str>,
     date_published: String,
     date_modified: String,
     #[serde(skip_serializing_if = "<[String]>::is_empty")]
     tags: &'a [String],
     language: String,
     authors: Vec<Author<'a>>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    attachments: Vec<JsonAttachment<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonAttachment<'a> {
+    url: &'a str,
+    mime_type: &'a str,
+    title: &'a str,
+    size_in_bytes: u64,
 }
 
 pub(crate) fn render(feed: &FeedInfo, items: &[Item]) -> Vec<u8> {
@@ -73,11 +87,24 @@ pub(crate) fn render(feed: &FeedInfo, items: &[Item]) -> Vec<u8> {
                 title: &item.title,
                 content_html: &item.content_html,
                 summary: &item.summary,
+                image: main_attachment(&item.attachments)
+                    .filter(|attachment| attachment.is_image)
+                    .map(|attachment| attachment.url.as_str()),
                 date_published: rfc3339(item.published),
                 date_modified: rfc3339(item.updated),
                 tags: &item.categories,
                 language: item.lang.to_string(),
                 authors: vec![Author::new(&item.author.name, item.author.email.as_deref())],
+                attachments: item
+                    .attachments
+                    .iter()
+                    .map(|attachment| JsonAttachment {
+                        url: &attachment.url,
+                        mime_type: &attachment.media_type,
+                        title: &attachment.alt,
+                        size_in_bytes: attachment.size,
+                    })
+                    .collect(),
             })
             .collect(),
     };

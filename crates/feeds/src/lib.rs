@@ -8,7 +8,8 @@
 //!
 //! Every entry is first prepared once (`item`): characters XML forbids
 //! removed (`xml`), links made absolute (`url`), the dateline written in
-//! the release's language (`dates`). The format writers (`atom`, `rss`,
+//! the release's language (`dates`), attachments and closing sections
+//! prepared (`media`). The format writers (`atom`, `rss`,
 //! `json`) and the page templates (`pages`) only lay it out. `site`
 //! knows where everything lives under `public/`.
 
@@ -17,6 +18,7 @@ mod dates;
 mod feed;
 mod item;
 mod json;
+mod media;
 mod pages;
 mod rss;
 mod site;

@@ -25,10 +25,15 @@
 //! (relative to the page), `title`, `lang`, `dir`, `summary`, `place`, `date`
 //! (ISO 8601 day), `date_text` (the day in the release's language),
 //! `dateline`, `body_html` (safe), `categories` (`name`, `path`), `author`,
-//! `published` and `updated` (RFC 3339).
+//! `published` and `updated` (RFC 3339), `attachments` (each with `path`,
+//! relative to the release page, `url`, `file_name`, `media_type`, `size`,
+//! `size_text` such as "1.2 MB", `format` such as "PDF", `alt`, `credit`,
+//! `is_image`), `about` and `contact` (each `heading` and `html`, safe, or
+//! none). `labels` also holds `attachments`, the heading of the attachments.
 //!
 //! Every link points to something the daemon writes: release pages under
-//! `releases/<id>/`, listings and feeds under each scope's folder.
+//! `releases/<id>/` with their attachments beside them, listings and feeds
+//! under each scope's folder.
 
 use minijinja::syntax::SyntaxConfig;
 use minijinja::value::Serde;
@@ -39,6 +44,7 @@ use serde::Serialize;
 use crate::dates::{iso_day, rfc3339};
 use crate::feed::Format;
 use crate::item::{Entry, Item};
+use crate::media::{ItemAttachment, ItemSection};
 use crate::site::{Scope, Site, category_slug};
 use crate::xml::cleaned;
 
@@ -268,8 +274,27 @@ impl Templates {
             author: Some("Press Office".to_owned()),
             embargo: None,
             format: SourceFormat::Text,
-            contact: None,
-            about: None,
+            contact: Some(pressroom_core::Section {
+                heading: "Media contact".to_owned(),
+                paragraphs: vec!["Press Office".to_owned()],
+                html: "<p>Press Office</p>\n".to_owned(),
+            }),
+            about: Some(pressroom_core::Section {
+                heading: "About the sample".to_owned(),
+                paragraphs: vec!["A sample.".to_owned()],
+                html: "<p>A sample.</p>\n".to_owned(),
+            }),
+            attachments: ["image/jpeg", "application/pdf"]
+                .into_iter()
+                .map(|media_type| pressroom_core::Attachment {
+                    file_name: format!("sample.{}", &media_type[media_type.len() - 3..]),
+                    media_type: media_type.to_owned(),
+                    size: 1_234_567,
+                    sha256: "0".repeat(64),
+                    alt: "A sample".to_owned(),
+                    credit: Some("Press Office".to_owned()),
+                })
+                .collect(),
         };
         let time = day
             .and_hms_opt(10, 0, 0)
@@ -454,6 +479,56 @@ struct ReleaseContext {
     author: String,
     published: String,
     updated: String,
+    attachments: Vec<AttachmentContext>,
+    about: Option<SectionContext>,
+    contact: Option<SectionContext>,
+}
+
+#[derive(Serialize)]
+struct AttachmentContext {
+    /// Relative to the release's page, which it sits beside.
+    path: String,
+    url: String,
+    file_name: String,
+    media_type: String,
+    size: u64,
+    size_text: String,
+    format: String,
+    alt: String,
+    credit: Option<String>,
+    is_image: bool,
+}
+
+impl AttachmentContext {
+    fn new(attachment: &ItemAttachment) -> Self {
+        AttachmentContext {
+            path: attachment.file_name.clone(),
+            url: attachment.url.clone(),
+            file_name: attachment.file_name.clone(),
+            media_type: attachment.media_type.clone(),
+            size: attachment.size,
+            size_text: attachment.size_text.clone(),
+            format: attachment.format.clone(),
+            alt: attachment.alt.clone(),
+            credit: attachment.credit.clone(),
+            is_image: attachment.is_image,
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct SectionContext {
+    heading: String,
+    html: Value,
+}
+
+impl SectionContext {
+    fn new(section: &ItemSection) -> Self {
+        SectionContext {
+            heading: section.heading.clone(),
+            html: Value::from_safe_string(section.html.clone()),
+        }
+    }
 }
 
 impl ReleaseContext {
@@ -483,6 +558,13 @@ impl ReleaseContext {
             author: item.author.name.clone(),
             published: rfc3339(item.published),
             updated: rfc3339(item.updated),
+            attachments: item
+                .attachments
+                .iter()
+                .map(AttachmentContext::new)
+                .collect(),
+            about: item.about.as_ref().map(SectionContext::new),
+            contact: item.contact.as_ref().map(SectionContext::new),
         }
     }
 }
@@ -503,40 +585,53 @@ struct Labels {
     all_releases: &'static str,
     categories: &'static str,
     no_releases: &'static str,
+    /// The heading of a release's photos and documents.
+    attachments: &'static str,
 }
 
 impl Labels {
     fn for_lang(lang: &Lang) -> Self {
-        let [subscribe, all_releases, categories, no_releases] = match lang.primary() {
+        let [
+            subscribe,
+            all_releases,
+            categories,
+            no_releases,
+            attachments,
+        ] = match lang.primary() {
             "fr" => [
                 "S’abonner",
                 "Tous les communiqués",
                 "Catégories",
                 "Aucun communiqué pour l’instant.",
+                "Photos et documents",
             ],
             "es" => [
                 "Suscribirse",
                 "Todos los comunicados",
                 "Categorías",
                 "Todavía no hay comunicados.",
+                "Fotos y documentos",
             ],
             "de" => [
                 "Abonnieren",
                 "Alle Pressemitteilungen",
                 "Kategorien",
                 "Noch keine Pressemitteilungen.",
+                "Fotos und Dokumente",
             ],
             "ar" => [
                 "اشترك",
                 "كل البيانات الصحفية",
                 "التصنيفات",
                 "لا توجد بيانات صحفية بعد.",
+                "الصور والمستندات",
             ],
             _ => [
                 "Subscribe",
                 "All press releases",
                 "Categories",
                 "No press releases yet.",
+                "Photos and documents",
             ],
         };
         Labels {
@@ -545,6 +640,7 @@ impl Labels {
             all_releases,
             categories,
             no_releases,
+            attachments,
         }
     }
 }

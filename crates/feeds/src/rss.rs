@@ -5,17 +5,20 @@
 //! change, `dc:language` per item and `dc:creator` when the author has no
 //! known address (RSS's own `<author>` must be an email). `<description>`
 //! holds the summary, escaped as HTML since readers treat it as HTML;
-//! `content:encoded` holds the full content.
+//! `content:encoded` holds the full content. RSS allows one `enclosure` per
+//! item: the main attachment (the first photo, else the first file); the
+//! content shows them all.
 
 use std::collections::BTreeMap;
 
 use rss::extension::dublincore::DublinCoreExtension;
 use rss::extension::{Extension, ExtensionMap};
-use rss::{Category, Channel, Guid, Item as RssItem};
+use rss::{Category, Channel, Enclosure, Guid, Item as RssItem};
 
 use crate::dates::{rfc2822, rfc3339};
 use crate::feed::{FeedInfo, Format};
 use crate::item::{Item, escape_text};
+use crate::media::main_attachment;
 
 const ATOM_NAMESPACE: &str = "http://www.w3.org/2005/Atom";
 
@@ -79,6 +82,11 @@ fn item(item: &Item) -> RssItem {
             permalink: false,
         }),
         pub_date: Some(rfc2822(item.published)),
+        enclosure: main_attachment(&item.attachments).map(|attachment| Enclosure {
+            url: attachment.url.clone(),
+            length: attachment.size.to_string(),
+            mime_type: attachment.media_type.clone(),
+        }),
         content: Some(item.content_html.clone()),
         extensions: atom_extension("updated", Some(rfc3339(item.updated)), []),
         dublin_core_ext: Some(DublinCoreExtension {

@@ -98,11 +98,7 @@ mod tests {
             "tab\tlf\ncr\r",
             "\u{10FFFF}",
         ] {
-            assert_eq!(
-                is_xml_text(text),
-                text.chars().all(is_xml_char),
-                "{text:?}"
-            );
+            assert_eq!(is_xml_text(text), text.chars().all(is_xml_char), "{text:?}");
         }
     }
 

@@ -202,6 +202,7 @@ fn synthetic(n: usize, start: DateTime<Utc>) -> NewVersion {
             html: "<p>Jane Doe<br>\npress@example.org<br>\n+33 1 23 45 67 89</p>\n".to_owned(),
         }),
         about: None,
+        attachments: Vec::new(),
     };
     let at = minutes(start, n);
     let visible_from = if n % 100 == 50 {
@@ -218,6 +219,7 @@ fn synthetic(n: usize, start: DateTime<Utc>) -> NewVersion {
         at,
         published: visible_from,
         visible_from,
+        attachment_paths: Vec::new(),
     }
 }
 

@@ -8,7 +8,7 @@
 //! it was parsed.
 
 use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, SecondsFormat, TimeZone as _, Utc};
-use pressroom_core::model::Section;
+use pressroom_core::model::{Attachment, Section};
 use pressroom_core::{Lang, Release, ReleaseDate, ReleaseId, SourceFormat};
 use rusqlite::Row;
 use serde::{Deserialize, Serialize};
@@ -157,6 +157,32 @@ pub(crate) struct RawRelease {
     about: Option<String>,
 }
 
+/// An `attachments` row, read by [`RawAttachment::from_row`] from the
+/// columns of `ATTACHMENTS_OF`.
+pub(crate) struct RawAttachment {
+    file_name: String,
+    media_type: String,
+    size: i64,
+    sha256: String,
+    alt: String,
+    credit: Option<String>,
+    archive_path: String,
+}
+
+impl RawAttachment {
+    pub(crate) fn from_row(row: &Row<'_>) -> rusqlite::Result<Self> {
+        Ok(Self {
+            file_name: row.get(0)?,
+            media_type: row.get(1)?,
+            size: row.get(2)?,
+            sha256: row.get(3)?,
+            alt: row.get(4)?,
+            credit: row.get(5)?,
+            archive_path: row.get(6)?,
+        })
+    }
+}
+
 /// Which column of a release could not be read back, and why.
 pub(crate) struct Unreadable {
     pub column: &'static str,
@@ -196,8 +222,13 @@ impl RawRelease {
         })
     }
 
-    /// Checks every value and builds the release, with its categories in order.
-    pub(crate) fn decode(self, categories: Vec<String>) -> Result<StoredRelease, Unreadable> {
+    /// Checks every value and builds the release, with its categories and
+    /// attachments in order.
+    pub(crate) fn decode(
+        self,
+        categories: Vec<String>,
+        attachments: Vec<RawAttachment>,
+    ) -> Result<StoredRelease, Unreadable> {
         fn column<T>(column: &'static str, value: Result<T, Cause>) -> Result<T, Unreadable> {
             value.map_err(|cause| Unreadable { column, cause })
         }
@@ -218,6 +249,23 @@ impl RawRelease {
             Some(text) => Some(column("about", decode_section(text))?),
             None => None,
         };
+        let mut attachment_paths = Vec::with_capacity(attachments.len());
+        let mut decoded = Vec::with_capacity(attachments.len());
+        for raw in attachments {
+            let size = column(
+                "attachment size",
+                u64::try_from(raw.size).map_err(Cause::from),
+            )?;
+            attachment_paths.push(raw.archive_path);
+            decoded.push(Attachment {
+                file_name: raw.file_name,
+                media_type: raw.media_type,
+                size,
+                sha256: raw.sha256,
+                alt: raw.alt,
+                credit: raw.credit,
+            });
+        }
         let release = Release {
             id: column("id", ReleaseId::parse(&self.id).map_err(Cause::from))?,
             slug: self.slug,
@@ -237,6 +285,7 @@ impl RawRelease {
             format: column("format", decode_format(&self.format))?,
             contact,
             about,
+            attachments: decoded,
         };
         Ok(StoredRelease {
             release,
@@ -253,6 +302,7 @@ impl RawRelease {
                 None => None,
             },
             revision: self.revision,
+            attachment_paths,
         })
     }
 }

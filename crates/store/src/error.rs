@@ -78,6 +78,14 @@ pub enum StoreError {
         "no free id for release '{id}': adding a numeric suffix makes it longer than an id may be"
     )]
     NoFreeId { id: String },
+    /// A version to store names as many archive paths as it has attachments;
+    /// this one did not (a caller's mistake, refused before anything is written).
+    #[error("release '{id}' has {attachments} attachment(s) but {paths} archive path(s) for them")]
+    AttachmentPaths {
+        id: String,
+        attachments: usize,
+        paths: usize,
+    },
 }
 
 #[cfg(test)]

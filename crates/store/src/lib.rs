@@ -1,7 +1,7 @@
 //! The SQLite store of releases and their history.
 //!
 //! It holds every release with its latest version's source (file name, hash,
-//! archive copy), the times feeds show, its state (embargoed, visible,
+//! archive copy) and attachments, the times feeds show, its state (embargoed, visible,
 //! retracted) and one history entry per version and retraction. The daemon
 //! decides everything about files and time; the store keeps what it is given
 //! and answers the daemon's questions:
@@ -64,6 +64,9 @@ pub struct StoredRelease {
     pub retracted: Option<DateTime<Utc>>,
     /// 1 for the first version, + 1 per update.
     pub revision: u32,
+    /// Where the bytes of each of `release.attachments` lie, relative to the
+    /// archive folder, in the same order.
+    pub attachment_paths: Vec<String>,
 }
 
 impl StoredRelease {
@@ -86,6 +89,9 @@ pub struct NewVersion {
     pub at: DateTime<Utc>,
     pub published: DateTime<Utc>,
     pub visible_from: DateTime<Utc>,
+    /// Where the bytes of each of `release.attachments` lie, relative to the
+    /// archive folder, in the same order (as many paths as attachments).
+    pub attachment_paths: Vec<String>,
 }
 
 /// What [`Store::store`] did with a version.

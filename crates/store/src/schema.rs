@@ -25,8 +25,9 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Migration `n` is entry `n - 1`: 1 creates the releases, their
 /// categories and history; 2 adds digest runs and the suppression list (see
-/// `digest.rs`). Entries are never edited once released, only added.
-const MIGRATIONS: &[&str] = &[RELEASES, crate::digest::MIGRATION];
+/// `digest.rs`); 3 adds the attachments of releases. Entries are never
+/// edited once released, only added.
+const MIGRATIONS: &[&str] = &[RELEASES, crate::digest::MIGRATION, ATTACHMENTS];
 
 /// Times are Unix microseconds; lists and sections (`contact`, `about`) are
 /// JSON. `changed` is the latest of `updated`,
@@ -34,6 +35,10 @@ const MIGRATIONS: &[&str] = &[RELEASES, crate::digest::MIGRATION];
 /// subscribers see. `repeated` marks a category whose slug the release
 /// already has at an earlier position (`Énergie` and `energie`), so that a
 /// category feed lists each release once.
+///
+/// Migration 2 adds the attachments of each release's latest version (photos,
+/// PDFs), one row per file in the release's order, with where its bytes lie
+/// in the archive. It only adds a table, so that it stands alone.
 ///
 /// The feed indexes hold what a feed query sorts by (`published`, then the
 /// row's key, newest stored first on a tie) and what it filters on
@@ -107,6 +112,22 @@ CREATE INDEX history_release ON history (release);
 CREATE INDEX history_source_hash ON history (source_hash);
 ";
 
+/// The files published with a release (photos, PDFs), one row each.
+const ATTACHMENTS: &str = r"
+CREATE TABLE attachments (
+    release INTEGER NOT NULL REFERENCES releases (pk),
+    position INTEGER NOT NULL,
+    file_name TEXT NOT NULL,
+    media_type TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    sha256 TEXT NOT NULL,
+    alt TEXT NOT NULL,
+    credit TEXT,
+    archive_path TEXT NOT NULL,
+    PRIMARY KEY (release, position)
+) STRICT, WITHOUT ROWID;
+";
+
 /// Settings for a database file: write-ahead logging (readers never block
 /// the writer), a full sync at each commit (a committed ingest survives a
 /// power cut), a busy timeout and foreign keys.
@@ -174,4 +195,38 @@ fn check_not_newer(found: i64, path: &str) -> Result<(), StoreError> {
         });
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A store file written by the first schema (before attachments) opens,
+    /// is upgraded in place, and its releases read back without attachments.
+    #[test]
+    fn a_version_1_store_file_is_upgraded_and_keeps_its_releases() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("pressroom.db");
+        {
+            let conn = Connection::open(&path).unwrap();
+            conn.execute_batch(MIGRATIONS[0]).unwrap();
+            conn.pragma_update(None, "user_version", 1).unwrap();
+            conn.execute_batch(
+                "INSERT INTO releases (id, tag_id, source_name, source_hash, archive_path,
+                 first_ingested, updated, published, visible_from, changed, revision, slug,
+                 title, lang, summary, paragraphs, body_html, format)
+                 VALUES ('old', 'tag:x,2024:old', 'old.txt', 'abc', '2024/03/old.txt',
+                 1, 1, 1, 1, 1, 1, 'old', 'Old', 'fr', 'S', '[\"P\"]', '<p>P</p>', 'text')",
+            )
+            .unwrap();
+        }
+        let store = crate::Store::open(&path).unwrap();
+        let id = pressroom_core::ReleaseId::parse("old").unwrap();
+        let old = store.release(&id).unwrap().expect("the old release");
+        assert_eq!(old.release.title, "Old");
+        assert!(old.release.attachments.is_empty());
+        drop(store);
+        let conn = Connection::open(&path).unwrap();
+        assert_eq!(user_version(&conn).unwrap(), i64::from(SCHEMA_VERSION));
+    }
 }

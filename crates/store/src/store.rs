@@ -14,7 +14,7 @@ use pressroom_core::ReleaseId;
 use rusqlite::{Connection, OptionalExtension as _, Params, ToSql};
 
 use crate::codec::{
-    RawRelease, Unreadable, decode_kind, encode_date, encode_instant, encode_kind,
+    RawAttachment, RawRelease, Unreadable, decode_kind, encode_date, encode_instant, encode_kind,
     encode_paragraphs, encode_section, micros, release_columns, time,
 };
 use crate::error::Cause;
@@ -115,6 +115,8 @@ const BY_HASH: &str = concat!(
          (SELECT h.release FROM history h WHERE h.source_hash = ?1 ORDER BY h.seq DESC LIMIT 1))"
 );
 const CATEGORIES_OF: &str = "SELECT name FROM categories WHERE release = ?1 ORDER BY position";
+const ATTACHMENTS_OF: &str = "SELECT file_name, media_type, size, sha256, alt, credit, archive_path
+     FROM attachments WHERE release = ?1 ORDER BY position";
 // One step of a walk over distinct values along an index: the next one after ?1.
 const NEXT_LANGUAGE: &str = "SELECT lang FROM releases WHERE lang > ?1 ORDER BY lang LIMIT 1";
 const NEXT_CATEGORY: &str =
@@ -140,6 +142,8 @@ const UPDATE_RELEASE: &str = "UPDATE releases SET retracted = NULL, revision = :
      WHERE pk = :pk";
 const INSERT_CATEGORY: &str = "INSERT INTO categories (release, position, name, slug, repeated,
      published, visible_from, retracted, changed) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, NULL, ?8)";
+const INSERT_ATTACHMENT: &str = "INSERT INTO attachments (release, position, file_name,
+     media_type, size, sha256, alt, credit, archive_path) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
 const INSERT_HISTORY: &str = "INSERT INTO history (release, revision, at, kind, source_hash,
      archive_path, title) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
 
@@ -506,6 +510,13 @@ impl Store {
         {
             return Ok(Stored::Unchanged);
         }
+        if version.attachment_paths.len() != release.attachments.len() {
+            return Err(StoreError::AttachmentPaths {
+                id: id.to_owned(),
+                attachments: release.attachments.len(),
+                paths: version.attachment_paths.len(),
+            });
+        }
 
         let at = micros(version.at);
         let published = micros(version.published);
@@ -564,6 +575,10 @@ impl Store {
                     .prepare_cached("DELETE FROM categories WHERE release = ?1")
                     .and_then(|mut stmt| stmt.execute([pk]))
                     .map_err(&write)?;
+                self.conn
+                    .prepare_cached("DELETE FROM attachments WHERE release = ?1")
+                    .and_then(|mut stmt| stmt.execute([pk]))
+                    .map_err(&write)?;
                 (
                     pk,
                     revision,
@@ -591,6 +606,30 @@ impl Store {
                 ])
                 .map_err(&write)?;
             slugs.push(slug);
+        }
+        let mut insert_attachment = self
+            .conn
+            .prepare_cached(INSERT_ATTACHMENT)
+            .map_err(&write)?;
+        for (position, (attachment, archive_path)) in release
+            .attachments
+            .iter()
+            .zip(&version.attachment_paths)
+            .enumerate()
+        {
+            insert_attachment
+                .execute(rusqlite::params![
+                    pk,
+                    i64::try_from(position).unwrap_or(i64::MAX),
+                    attachment.file_name,
+                    attachment.media_type,
+                    i64::try_from(attachment.size).unwrap_or(i64::MAX),
+                    attachment.sha256,
+                    attachment.alt,
+                    attachment.credit,
+                    archive_path,
+                ])
+                .map_err(&write)?;
         }
         // Written last: its failure must undo the release and categories above.
         self.conn
@@ -757,7 +796,7 @@ impl Store {
         Ok(())
     }
 
-    /// Adds its categories to a release row and checks its values.
+    /// Adds its categories and attachments to a release row and checks its values.
     fn complete(
         &self,
         raw: RawRelease,
@@ -770,9 +809,17 @@ impl Store {
                 stmt.query_map([raw.pk], |row| row.get(0))?
                     .collect::<rusqlite::Result<Vec<String>>>()
             })
-            .map_err(self.read_error(what))?;
+            .map_err(self.read_error(&what))?;
+        let attachments = self
+            .conn
+            .prepare_cached(ATTACHMENTS_OF)
+            .and_then(|mut stmt| {
+                stmt.query_map([raw.pk], RawAttachment::from_row)?
+                    .collect::<rusqlite::Result<Vec<RawAttachment>>>()
+            })
+            .map_err(self.read_error(&what))?;
         let id = raw.id.clone();
-        raw.decode(categories)
+        raw.decode(categories, attachments)
             .map_err(|Unreadable { column, cause }| self.corrupt(&id, column)(cause))
     }
 
@@ -917,6 +964,7 @@ mod tests {
             ("by id", BY_ID, "id=?"),
             ("by hash", BY_HASH, "history_source_hash"),
             ("categories of", CATEGORIES_OF, "PRIMARY KEY"),
+            ("attachments of", ATTACHMENTS_OF, "PRIMARY KEY"),
             ("next language", NEXT_LANGUAGE, "lang>?"),
             ("next category", NEXT_CATEGORY, "categories_names"),
             ("history", HISTORY, "history_release"),

@@ -4,7 +4,7 @@
 mod support;
 
 use chrono::{DateTime, NaiveDate};
-use pressroom_core::model::Section;
+use pressroom_core::model::{Attachment, Section};
 use pressroom_core::{ReleaseDate, SourceFormat};
 use pressroom_store::{SCHEMA_VERSION, Store, StoreError, Stored, StoredRelease};
 use support::{TempStore, at, hash, id, parse, release, version};
@@ -28,7 +28,7 @@ Le port de Marseille a inauguré **jeudi** sa centrale solaire, « la plus grand
 
 Les travaux ont duré dix-huit mois.
 
-## À propos du port de Marseille
+## À propos du Grand Port Maritime de Marseille
 
 Premier port de France, le port de Marseille accueille 3 000 escales par an.
 
@@ -51,6 +51,7 @@ fn round_trip(stored: &StoredRelease) -> StoredRelease {
             at: stored.first_ingested,
             published: stored.published,
             visible_from: stored.visible_from,
+            attachment_paths: stored.attachment_paths.clone(),
         })
         .unwrap();
     assert_eq!(outcome, Stored::Published);
@@ -70,6 +71,11 @@ fn expected(release: pressroom_core::Release) -> StoredRelease {
         visible_from: at("2024-03-21T08:00:00Z"),
         retracted: None,
         revision: 1,
+        attachment_paths: release
+            .attachments
+            .iter()
+            .map(|a| format!("2024/03/communiqué port.md.files/{}", a.file_name))
+            .collect(),
         release,
     }
 }
@@ -128,6 +134,25 @@ fn hand_built_edge_values_come_back_exactly() {
         paragraphs: vec!["First.".to_owned(), "Second, with \"quotes\".".to_owned()],
         html: "<p>First.</p>\n<p>Second, with &quot;quotes&quot;.</p>\n".to_owned(),
     });
+
+    arabic.attachments = vec![
+        Attachment {
+            file_name: "swr-a.jpg".to_owned(),
+            media_type: "image/jpeg".to_owned(),
+            size: 3_500_000,
+            sha256: "ab".repeat(32),
+            alt: "صورة المركز".to_owned(),
+            credit: Some("© المركز".to_owned()),
+        },
+        Attachment {
+            file_name: "fiche.pdf".to_owned(),
+            media_type: "application/pdf".to_owned(),
+            size: 0,
+            sha256: "cd".repeat(32),
+            alt: "fiche".to_owned(),
+            credit: None,
+        },
+    ];
 
     let mut local = release("local-time", "en-GB", &[]);
     local.date = Some(ReleaseDate::Local(
@@ -274,4 +299,46 @@ fn two_stores_on_one_file_see_each_others_changes() {
     );
     let seen = daemon.store.release(&id("shared")).unwrap().unwrap();
     assert_eq!(seen.retracted, Some(at("2024-03-21T11:00:00Z")));
+}
+
+#[test]
+fn an_update_replaces_the_attachments_of_the_release() {
+    let mut temp = TempStore::new();
+    let photo = |name: &str| Attachment {
+        file_name: name.to_owned(),
+        media_type: "image/png".to_owned(),
+        size: 10,
+        sha256: "00".repeat(32),
+        alt: name.to_owned(),
+        credit: None,
+    };
+    let mut first = release("with-photos", "fr", &[]);
+    first.attachments = vec![photo("a.png"), photo("b.png")];
+    let mut v1 = version(first, "r.md", "v1", at("2024-03-21T10:00:00Z"));
+    v1.attachment_paths = vec![
+        "2024/03/r.md.files/a.png".into(),
+        "2024/03/r.md.files/b.png".into(),
+    ];
+    temp.store.store(v1).unwrap();
+    let mut second = release("with-photos", "fr", &[]);
+    second.attachments = vec![photo("c.png")];
+    let mut v2 = version(second, "r.md", "v2", at("2024-03-21T11:00:00Z"));
+    v2.attachment_paths = vec!["2024/03/r-1.md.files/c.png".into()];
+    temp.store.store(v2).unwrap();
+    temp.reopen();
+    let stored = temp.store.release(&id("with-photos")).unwrap().unwrap();
+    assert_eq!(stored.release.attachments, [photo("c.png")]);
+    assert_eq!(stored.attachment_paths, ["2024/03/r-1.md.files/c.png"]);
+
+    let mut odd = release("odd", "fr", &[]);
+    odd.attachments = vec![photo("a.png")];
+    let error = temp
+        .store
+        .store(version(odd, "odd.md", "v1", at("2024-03-21T12:00:00Z")))
+        .unwrap_err();
+    assert!(
+        matches!(error, StoreError::AttachmentPaths { .. }),
+        "{error:?}"
+    );
+    assert_eq!(temp.store.count().unwrap(), 1, "nothing of it was written");
 }

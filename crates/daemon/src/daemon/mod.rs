@@ -2,13 +2,14 @@
 //!
 //! One loop owns the state and reacts to a closed set of events: the
 //! watcher's (a path seen or gone, a rescan), the settle timer (candidates to
-//! look at again), the embargo timer, the digest schedule, the periodic
-//! rescan, the watchdog, and signals (SIGHUP reloads, SIGTERM and SIGINT
-//! stop). Publishing work runs on a blocking thread and the loop waits for
-//! it, so a stop request finishes the batch in hand before the process
-//! exits. Digest delivery runs beside the loop as its own task (a digest to
-//! 10,000 subscribers must not hold up publishing); a stop lets the messages
-//! under way finish and leaves the rest pending for the next start.
+//! look at again; a release is taken once all its files have settled), the
+//! embargo timer, the digest schedule, the periodic rescan, the watchdog,
+//! and signals (SIGHUP reloads, SIGTERM and SIGINT stop). Publishing work
+//! runs on a blocking thread and the loop waits for it, so a stop request
+//! finishes the batch in hand before the process exits. Digest delivery runs
+//! beside the loop as its own task (a digest to 10,000 subscribers must not
+//! hold up publishing); a stop lets the messages under way finish and
+//! leaves the rest pending for the next start.
 //!
 //! Errors are split by consequence: a bad config or a held lock at start
 //! stops the daemon (critical); a bad file, a failed batch or a broken
@@ -21,6 +22,8 @@ pub mod systemd;
 pub mod unsubscribe;
 pub mod watch;
 
+use std::collections::hash_map::Entry;
+use std::collections::{HashMap, HashSet};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -32,7 +35,7 @@ use tokio::sync::mpsc;
 use tokio::time::sleep_until;
 
 use crate::config::Settings;
-use crate::source;
+use crate::source::{self, Unit};
 use crate::workspace::{Dirty, RunReport, Workspace};
 use lock::WorkspaceLock;
 use settle::Settler;
@@ -212,14 +215,16 @@ async fn run_async(
                 let mut settled = Vec::new();
                 if next_poll.is_some_and(|t| now >= t) {
                     let (files, next) = settler.poll(now);
-                    settled = files;
-                    next_poll = next;
+                    let (units, held) = settled_units(&files, &mut settler, &settings, now);
+                    settled = units;
+                    // A release waiting for one of its files: look again soon.
+                    let soon = now + settings.settle;
+                    next_poll = if held { Some(next.map_or(soon, |n| n.min(soon))) } else { next };
                 }
                 let embargo_due = next_embargo.is_some_and(|t| now >= t);
                 if embargo_due {
                     next_embargo = None;
                 }
-                let settled: Vec<PathBuf> = settled.into_iter().filter(|path| !is_locked(path, &mut settler)).collect();
                 if !settled.is_empty() || embargo_due || !ready {
                     let result = run_blocking(&mut workspace, move |ws| {
                         let (report, written) = ws.publish(&settled, &mut |_| {})?;
@@ -444,20 +449,95 @@ fn scan_into(folder: &Path, settler: &mut Settler) {
     }
 }
 
-/// A document an office suite still holds a lock on waits: it is noted again
-/// when its lock file goes away.
-fn is_locked(path: &Path, settler: &mut Settler) -> bool {
+/// How long a photo or PDF that goes with no release waits for its document
+/// before it is rejected: editors and upload tools often copy the photos
+/// first. A multiple of the settle time, at least this.
+const STRAY_WAIT: Duration = Duration::from_secs(10);
+
+/// The releases (and strays) ready to publish, from the files that stood
+/// still (`due`): a unit is taken only when every one of its files has
+/// settled, so that a document never goes out before its photos. A file of
+/// a unit that no event announced is noted now and waited for. Returns
+/// whether a unit is waiting for one of its files.
+fn settled_units(
+    due: &[PathBuf],
+    settler: &mut Settler,
+    settings: &Settings,
+    now: Instant,
+) -> (Vec<Unit>, bool) {
+    let stray_wait = (settings.settle * 10).max(STRAY_WAIT);
+    let due_set: HashSet<&PathBuf> = due.iter().collect();
+    let mut looked_at: HashSet<PathBuf> = HashSet::new();
+    // Each folder is listed once, however many of its files settled.
+    let mut folders: HashMap<PathBuf, Vec<Unit>> = HashMap::new();
+    let mut ready = Vec::new();
+    let mut held = false;
+    for path in due {
+        if looked_at.contains(path) {
+            continue;
+        }
+        let folder = path.parent().unwrap_or(Path::new("")).to_owned();
+        let units = match folders.entry(folder) {
+            Entry::Occupied(entry) => entry.into_mut(),
+            Entry::Vacant(entry) => match source::folder_units(entry.key(), &settings.inbox) {
+                Ok(units) => entry.insert(units),
+                Err(error) => {
+                    tracing::warn!(file = %path.display(), "cannot list its folder: {error}");
+                    settler.forget(path);
+                    continue;
+                }
+            },
+        };
+        let Some(unit) = source::find_unit(units, path).cloned() else {
+            settler.forget(path);
+            continue;
+        };
+        looked_at.extend(unit.files().cloned());
+        let mut complete = true;
+        for file in unit.files() {
+            if !due_set.contains(file) {
+                complete = false;
+                if !settler.contains(file) {
+                    settler.note(file, None, now);
+                }
+            }
+        }
+        if !complete {
+            held = true;
+            continue;
+        }
+        if unit.is_stray()
+            && let Some(until) = settler.first_seen(&unit.path).map(|t| t + stray_wait)
+            && now < until
+        {
+            // Its document may yet come; the settler wakes us then.
+            settler.defer(&unit.path, until);
+            continue;
+        }
+        if is_locked(&unit.path) {
+            // Noted again when its lock file goes away.
+            tracing::info!(file = %unit.path.display(), "waiting: the document is open in an office suite");
+            for file in unit.files() {
+                settler.forget(file);
+            }
+            continue;
+        }
+        for file in unit.files() {
+            settler.take(file);
+        }
+        ready.push(unit);
+    }
+    (ready, held)
+}
+
+/// Whether an office suite holds a lock on this document (it is still being edited).
+fn is_locked(path: &Path) -> bool {
     let (Some(folder), Some(name)) = (path.parent(), path.file_name()) else {
         return false;
     };
-    let locked = folder
+    folder
         .join(format!(".~lock.{}#", name.to_string_lossy()))
-        .exists();
-    if locked {
-        tracing::info!(file = %path.display(), "waiting: the document is open in an office suite");
-        settler.forget(path);
-    }
-    locked
+        .exists()
 }
 
 /// The monotonic instant at which a wall-clock time arrives.

@@ -8,6 +8,11 @@
 //! still for the settle time; and while events say a writer still holds it
 //! open (written to, not yet closed), it waits longer, up to a cap, so that a
 //! slow upload that pauses between chunks is never read half-written.
+//!
+//! The settler judges files one by one; the daemon takes a release only when
+//! every file of it has settled (a document must not go out before its
+//! photos have arrived), so settled files stay candidates until the daemon
+//! [`Settler::take`]s them.
 
 use std::collections::HashMap;
 use std::os::unix::fs::MetadataExt;
@@ -41,6 +46,11 @@ struct Candidate {
     stable_since: Instant,
     /// Events said it was written to and not closed since.
     open_for_writing: bool,
+    /// When the file was first noted.
+    first_seen: Instant,
+    /// The daemon asked not to be woken for it before this (a photo that
+    /// waits for its document).
+    not_before: Option<Instant>,
 }
 
 /// The files waiting to be complete.
@@ -91,6 +101,8 @@ impl Settler {
             stamp,
             stable_since: now,
             open_for_writing: false,
+            first_seen: now,
+            not_before: None,
         });
         if candidate.stamp != stamp {
             candidate.stamp = stamp;
@@ -111,11 +123,34 @@ impl Settler {
         self.candidates.remove(path);
     }
 
+    /// Forgets a settled file: it is being published.
+    pub fn take(&mut self, path: &Path) {
+        self.candidates.remove(path);
+    }
+
+    pub fn contains(&self, path: &Path) -> bool {
+        self.candidates.contains_key(path)
+    }
+
+    /// When a candidate was first noted.
+    pub fn first_seen(&self, path: &Path) -> Option<Instant> {
+        self.candidates.get(path).map(|c| c.first_seen)
+    }
+
+    /// Asks to be woken for a settled candidate at `at` (not before).
+    pub fn defer(&mut self, path: &Path, at: Instant) {
+        if let Some(candidate) = self.candidates.get_mut(path) {
+            candidate.not_before = Some(at);
+        }
+    }
+
     /// Looks at every candidate again; returns the files that are complete
-    /// (and forgets them) and when to look again.
+    /// (they stay candidates until taken) and when to look again: when the
+    /// next file may be complete, or a deferred one is due.
     pub fn poll(&mut self, now: Instant) -> (Vec<PathBuf>, Option<Instant>) {
         let mut settled = Vec::new();
         let mut next: Option<Instant> = None;
+        let mut wake = |at: Instant| next = Some(next.map_or(at, |n: Instant| n.min(at)));
         self.candidates.retain(|path, candidate| {
             let Some(stamp) = Stamp::of(path) else {
                 return false;
@@ -132,13 +167,14 @@ impl Settler {
             let due = candidate.stable_since + wait;
             if now >= due {
                 settled.push(path.clone());
-                false
+                if let Some(at) = candidate.not_before.filter(|&at| at > now) {
+                    wake(at);
+                }
             } else {
                 // While a file still changes, look again after a settle time.
-                let look = due.min(now + self.settle);
-                next = Some(next.map_or(look, |n| n.min(look)));
-                true
+                wake(due.min(now + self.settle));
             }
+            true
         });
         settled.sort();
         (settled, next)
@@ -160,7 +196,13 @@ mod tests {
         let start = Instant::now();
         settler.note(&path, None, start);
         assert_eq!(settler.poll(start + SETTLE / 2).0, Vec::<PathBuf>::new());
-        assert_eq!(settler.poll(start + SETTLE).0, [path]);
+        assert_eq!(settler.poll(start + SETTLE).0, std::slice::from_ref(&path));
+        // Settled, it stays a candidate until it is taken.
+        assert_eq!(
+            settler.poll(start + SETTLE * 2).0,
+            std::slice::from_ref(&path)
+        );
+        settler.take(&path);
         assert!(settler.is_empty());
     }
 
@@ -194,6 +236,22 @@ mod tests {
         settler.note(&path, Some(false), closed);
         assert!(settler.poll(closed + SETTLE / 2).0.is_empty());
         assert_eq!(settler.poll(closed + SETTLE).0, [path]);
+    }
+
+    #[test]
+    fn a_deferred_file_wakes_the_daemon_at_its_time() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("photo.jpg");
+        std::fs::write(&path, "jpeg").unwrap();
+        let mut settler = Settler::new(SETTLE);
+        let start = Instant::now();
+        settler.note(&path, None, start);
+        assert_eq!(settler.first_seen(&path), Some(start));
+        let (settled, next) = settler.poll(start + SETTLE);
+        assert_eq!(settled, std::slice::from_ref(&path));
+        assert_eq!(next, None);
+        settler.defer(&path, start + SETTLE * 10);
+        assert_eq!(settler.poll(start + SETTLE).1, Some(start + SETTLE * 10));
     }
 
     #[test]

@@ -44,6 +44,7 @@ pub fn release(id: &str, lang: &str, categories: &[&str]) -> Release {
         format: SourceFormat::Text,
         contact: None,
         about: None,
+        attachments: Vec::new(),
     }
 }
 
@@ -64,6 +65,7 @@ pub fn version(
         at,
         published: at,
         visible_from: at,
+        attachment_paths: Vec::new(),
     }
 }
 
