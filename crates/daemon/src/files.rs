@@ -178,19 +178,64 @@ pub fn move_into(from: &Path, folder: &Path) -> io::Result<PathBuf> {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "file".to_owned());
-    let target = free_name(folder, &name);
-    match fs::rename(from, &target) {
-        Ok(()) => {}
-        Err(error) if error.raw_os_error() == Some(libc::EXDEV) => {
-            let bytes = fs::read(from)?;
-            write_atomically(&target, &bytes)?;
-            fs::remove_file(from)?;
+    let target = loop {
+        let target = free_name(folder, &name);
+        match rename_no_replace(from, &target) {
+            Ok(()) => break target,
+            // Taken since free_name looked (another thread or process).
+            Err(error) if error.kind() == io::ErrorKind::AlreadyExists => continue,
+            Err(error) if error.raw_os_error() == Some(libc::EXDEV) => {
+                let bytes = fs::read(from)?;
+                let target = store_new_file(folder, &name, &bytes)?;
+                File::open(&target)?.sync_all()?;
+                fs::remove_file(from)?;
+                break target;
+            }
+            Err(error) => return Err(error),
         }
-        Err(error) => return Err(error),
-    }
+    };
     sync_folder(folder)?;
     sync_folder(parent(from))?;
     Ok(target)
+}
+
+/// `rename(2)` that fails with `AlreadyExists` instead of replacing `to`
+/// (`renameat2` with `RENAME_NOREPLACE`). On a file system that cannot do
+/// that atomically, a hard link (which never replaces) then an unlink, for
+/// files; for a folder, a check then a plain rename.
+fn rename_no_replace(from: &Path, to: &Path) -> io::Result<()> {
+    use std::ffi::CString;
+    use std::os::unix::ffi::OsStrExt;
+    let c_path = |path: &Path| {
+        CString::new(path.as_os_str().as_bytes())
+            .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "a path with a NUL byte"))
+    };
+    let (c_from, c_to) = (c_path(from)?, c_path(to)?);
+    // SAFETY: both paths are NUL-terminated strings that outlive the call.
+    let result = unsafe {
+        libc::renameat2(
+            libc::AT_FDCWD,
+            c_from.as_ptr(),
+            libc::AT_FDCWD,
+            c_to.as_ptr(),
+            libc::RENAME_NOREPLACE,
+        )
+    };
+    if result == 0 {
+        return Ok(());
+    }
+    let error = io::Error::last_os_error();
+    if !matches!(error.raw_os_error(), Some(libc::EINVAL | libc::ENOSYS)) {
+        return Err(error);
+    }
+    if fs::symlink_metadata(from)?.is_dir() {
+        if fs::symlink_metadata(to).is_ok() {
+            return Err(io::Error::from(io::ErrorKind::AlreadyExists));
+        }
+        return fs::rename(from, to);
+    }
+    fs::hard_link(from, to)?;
+    fs::remove_file(from)
 }
 
 /// Moves the folder `from` into `folder` under its own name (or a free
@@ -203,18 +248,26 @@ pub fn move_folder_into(from: &Path, folder: &Path) -> io::Result<PathBuf> {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "folder".to_owned());
-    let target = free_name(folder, &name);
-    match fs::rename(from, &target) {
-        Ok(()) => {}
-        Err(error) if error.raw_os_error() == Some(libc::EXDEV) => {
-            fs::create_dir(&target)?;
-            for entry in fs::read_dir(from)? {
-                move_into(&entry?.path(), &target)?;
+    let target = loop {
+        let target = free_name(folder, &name);
+        match rename_no_replace(from, &target) {
+            Ok(()) => break target,
+            Err(error) if error.kind() == io::ErrorKind::AlreadyExists => continue,
+            Err(error) if error.raw_os_error() == Some(libc::EXDEV) => {
+                match fs::create_dir(&target) {
+                    Ok(()) => {}
+                    Err(error) if error.kind() == io::ErrorKind::AlreadyExists => continue,
+                    Err(error) => return Err(error),
+                }
+                for entry in fs::read_dir(from)? {
+                    move_into(&entry?.path(), &target)?;
+                }
+                fs::remove_dir(from)?;
+                break target;
             }
-            fs::remove_dir(from)?;
+            Err(error) => return Err(error),
         }
-        Err(error) => return Err(error),
-    }
+    };
     sync_folder(folder)?;
     sync_folder(parent(from))?;
     Ok(target)
@@ -243,6 +296,34 @@ mod tests {
         assert_eq!(fs::read(&path).unwrap(), b"two");
         let leftovers: Vec<_> = fs::read_dir(dir.path().join("sub")).unwrap().collect();
         assert_eq!(leftovers.len(), 1, "no temporary file is left behind");
+    }
+
+    #[test]
+    fn moves_never_replace_even_when_racing() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("rejected");
+        // Eight files with the same name, moved by eight threads at once.
+        let sources: Vec<PathBuf> = (0..8)
+            .map(|n| {
+                let folder = dir.path().join(format!("inbox/{n}"));
+                fs::create_dir_all(&folder).unwrap();
+                let path = folder.join("communique.txt");
+                fs::write(&path, n.to_string()).unwrap();
+                path
+            })
+            .collect();
+        std::thread::scope(|scope| {
+            for source in &sources {
+                let target = &target;
+                scope.spawn(move || move_into(source, target).unwrap());
+            }
+        });
+        let mut contents: Vec<String> = fs::read_dir(&target)
+            .unwrap()
+            .map(|entry| fs::read_to_string(entry.unwrap().path()).unwrap())
+            .collect();
+        contents.sort();
+        assert_eq!(contents, ["0", "1", "2", "3", "4", "5", "6", "7"]);
     }
 
     #[test]

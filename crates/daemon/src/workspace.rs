@@ -18,6 +18,7 @@
 use std::collections::BTreeSet;
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 use anyhow::Context;
 use chrono::{DateTime, FixedOffset, NaiveTime, TimeZone, Utc};
@@ -114,8 +115,9 @@ pub struct Workspace {
     /// (settings, templates, Pressroom's version): when it changes, every
     /// output is rendered again.
     fingerprint: String,
-    /// Outputs written since the last flush.
-    written: std::cell::RefCell<files::PendingFlush>,
+    /// Outputs written since the last flush (by several threads at once
+    /// while pages are rendered).
+    written: Mutex<files::PendingFlush>,
 }
 
 /// How many files are stored per transaction: large enough that a backlog
@@ -207,11 +209,6 @@ impl Workspace {
             })
     }
 
-    /// The file's path relative to the inbox, with `/` separators.
-    pub fn source_name(&self, path: &Path) -> String {
-        relative_path(&self.settings.inbox, path)
-    }
-
     /// Ingests units from the inbox (a release document with its
     /// attachments, or a stray file) as one batch. Errors are critical (the
     /// store or the disk failed, and nothing of the batch was stored: its
@@ -227,9 +224,16 @@ impl Workspace {
         let now = Utc::now();
         let mut outcomes = Vec::with_capacity(units.len());
         let mut ready = Vec::with_capacity(units.len());
-        for unit in units {
-            let source_name = self.source_name(&unit.path);
-            match self.prepare(unit, &source_name, now)? {
+        // Reading, hashing and parsing take most of an ingest's CPU time and
+        // need nothing but the settings: they run on every core.
+        let settings = &self.settings;
+        let prepared = parallel_map(units, |unit| {
+            let source_name = relative_path(&settings.inbox, &unit.path);
+            let prepared = Self::prepare(settings, unit, &source_name, now);
+            (source_name, prepared)
+        });
+        for (source_name, prepared) in prepared {
+            match prepared? {
                 Ok(prepared) => ready.push(prepared),
                 Err(outcome) => outcomes.push((source_name, outcome)),
             }
@@ -409,16 +413,16 @@ impl Workspace {
     /// Reads and parses one unit. `Err` holds a final outcome (rejected,
     /// skipped); `Ok` a release ready to be stored.
     fn prepare(
-        &self,
+        settings: &Settings,
         unit: &Unit,
         source_name: &str,
         now: DateTime<Utc>,
     ) -> anyhow::Result<Result<Prepared, FileOutcome>> {
-        let UnitBytes { document, dropped } = match source::read_unit(unit, &self.settings.parse) {
+        let UnitBytes { document, dropped } = match source::read_unit(unit, &settings.parse) {
             Ok(bytes) => bytes,
             Err(UnitReadError::Later(why)) => return Ok(Err(FileOutcome::Skipped(why))),
             Err(UnitReadError::Refused(reason)) => {
-                return self.reject(unit, source_name, &reason, now).map(Err);
+                return Self::reject(settings, unit, source_name, &reason, now).map(Err);
             }
         };
         let file_name = unit
@@ -427,8 +431,7 @@ impl Workspace {
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
         let hash = unit_hash(&document, &dropped);
-        let parsed = match parse_release_group(&file_name, &document, dropped, &self.settings.parse)
-        {
+        let parsed = match parse_release_group(&file_name, &document, dropped, &settings.parse) {
             Ok(parsed) => {
                 for warning in &parsed.warnings {
                     tracing::warn!(file = %source_name, "{warning}");
@@ -436,9 +439,14 @@ impl Workspace {
                 parsed
             }
             Err(rejected) => {
-                return self
-                    .reject(unit, source_name, &rejected.error.to_string(), now)
-                    .map(Err);
+                return Self::reject(
+                    settings,
+                    unit,
+                    source_name,
+                    &rejected.error.to_string(),
+                    now,
+                )
+                .map(Err);
             }
         };
         let mut release = parsed.release;
@@ -462,13 +470,13 @@ impl Workspace {
     /// release folder as a whole, a document and its attachments side by
     /// side. Nothing of it is published, and nothing is lost.
     fn reject(
-        &self,
+        settings: &Settings,
         unit: &Unit,
         source_name: &str,
         reason: &str,
         now: DateTime<Utc>,
     ) -> anyhow::Result<FileOutcome> {
-        let rejected = &self.settings.rejected;
+        let rejected = &settings.rejected;
         let move_error = |path: &Path| {
             format!(
                 "cannot move '{}' to '{}'",
@@ -519,7 +527,7 @@ impl Workspace {
                 (moved_names.swap_remove(0), kept, what)
             }
         };
-        let local = now.with_timezone(&self.settings.time_zone);
+        let local = now.with_timezone(&settings.time_zone);
         let note = format!(
             "Pressroom could not publish \"{source_name}\" (received {}).\n\n\
              Reason: {reason}\n\n\
@@ -677,8 +685,7 @@ impl Workspace {
         // Outputs are written without an fsync each; one flush covers them
         // all before the pending marker goes. A crash before it leaves the
         // marker, and the next run renders everything again.
-        self.written
-            .borrow_mut()
+        lock(&self.written)
             .flush(&self.settings.public)
             .with_context(|| {
                 format!("cannot flush '{}' to disk", self.settings.public.display())
@@ -732,21 +739,22 @@ impl Workspace {
             }
         };
         let rows = self.store.latest(&store_scope, now, settings.feed_limit)?;
-        let entries: Vec<Entry<'_>> = rows.iter().map(|row| self.entry(row)).collect();
+        let outputs = self.outputs();
+        let entries: Vec<Entry<'_>> = rows.iter().map(|row| outputs.entry(row)).collect();
         let updated = self
             .store
             .last_change(&store_scope, now)?
-            .map_or_else(|| self.local(DateTime::UNIX_EPOCH), |t| self.local(t));
+            .map_or_else(|| outputs.local(DateTime::UNIX_EPOCH), |t| outputs.local(t));
         let folder = settings.public.join(scope.dir());
         let mut written = 0;
         for format in &settings.formats {
             let bytes = render_feed(*format, &settings.site, &scope, &entries, updated);
-            written += usize::from(self.write_output(&folder.join(format.file_name()), &bytes)?);
+            written += usize::from(outputs.write_output(&folder.join(format.file_name()), &bytes)?);
         }
         let page = self
             .templates
             .render_index_page(&settings.site, &scope, &entries)?;
-        written += usize::from(self.write_output(&folder.join("index.html"), &page)?);
+        written += usize::from(outputs.write_output(&folder.join("index.html"), &page)?);
         Ok(written)
     }
 
@@ -754,98 +762,73 @@ impl Workspace {
     fn render_page(&self, id: &ReleaseId, now: DateTime<Utc>) -> anyhow::Result<Option<usize>> {
         match self.store.release(id)? {
             Some(stored) if stored.retracted.is_none() && stored.visible_from <= now => {
-                self.write_page(&stored).map(Some)
+                self.outputs().write_page(&stored).map(Some)
             }
             _ => Ok(None),
         }
     }
 
-    /// Writes a release's attachments, then its page (so the page never
-    /// shows a photo not yet there).
-    fn write_page(&self, stored: &StoredRelease) -> anyhow::Result<usize> {
-        let mut written = self.write_attachments(stored)?;
-        let entry = self.entry(stored);
-        let page = self
-            .templates
-            .render_release_page(&self.settings.site, &entry)?;
-        written += usize::from(self.write_output(&self.page_path(&stored.release.id), &page)?);
-        Ok(written)
-    }
-
-    /// Publishes a release's attachments beside its page, copied from the
-    /// archive when the published file is missing or differs, and removes
-    /// files of earlier versions that the release no longer has.
-    fn write_attachments(&self, stored: &StoredRelease) -> anyhow::Result<usize> {
-        let folder = self
-            .settings
-            .public
-            .join("releases")
-            .join(stored.release.id.as_str());
-        let mut expected = BTreeSet::from(["index.html".to_owned()]);
-        let mut written = 0;
-        for (attachment, archive_path) in stored
-            .release
-            .attachments
-            .iter()
-            .zip(&stored.attachment_paths)
-        {
-            expected.insert(attachment.file_name.clone());
-            let target = folder.join(&attachment.file_name);
-            let published = fs::read(&target).ok();
-            if published.as_deref().is_some_and(|bytes| {
-                bytes.len() as u64 == attachment.size && hex_sha256(bytes) == attachment.sha256
-            }) {
-                continue;
-            }
-            let source = self.settings.archive.join(archive_path);
-            let bytes = fs::read(&source).with_context(|| {
-                format!(
-                    "cannot read the attachment '{}' of release '{}' from the archive",
-                    source.display(),
-                    stored.release.id
-                )
-            })?;
-            if hex_sha256(&bytes) != attachment.sha256 {
-                // Publishing other bytes than those stored would be worse
-                // than a missing photo: say so, and go on with the rest.
-                tracing::error!(
-                    file = %source.display(),
-                    id = %stored.release.id,
-                    "the archived attachment differs from what was stored (the archive was changed or damaged); not published"
-                );
-                continue;
-            }
-            written += usize::from(self.write_output(&target, &bytes)?);
-        }
-        if let Ok(entries) = fs::read_dir(&folder) {
-            for entry in entries.flatten() {
-                let name = entry.file_name().to_string_lossy().into_owned();
-                if !expected.contains(&name) && !name.starts_with('.') {
-                    fs::remove_file(entry.path())
-                        .with_context(|| format!("cannot remove '{}'", entry.path().display()))?;
-                }
-            }
-        }
-        Ok(written)
-    }
-
-    /// Writes the page of every visible release; returns their ids.
+    /// Writes the page of every visible release; returns their ids. The
+    /// store is read on this thread, one release at a time; pages are
+    /// rendered and written by [`parallelism`] threads.
     fn render_all_pages(
         &self,
         now: DateTime<Utc>,
         written: &mut usize,
     ) -> anyhow::Result<BTreeSet<String>> {
+        let outputs = self.outputs();
         let mut visible = BTreeSet::new();
-        let mut failure = None;
-        self.store.for_each_visible(now, |stored| {
-            visible.insert(stored.release.id.to_string());
-            match self.write_page(&stored) {
-                Ok(count) => *written += count,
-                Err(error) => failure = failure.take().or(Some(error)),
+        let count = std::sync::atomic::AtomicUsize::new(0);
+        let failure: Mutex<Option<anyhow::Error>> = Mutex::new(None);
+        let render = |stored: &StoredRelease| match outputs.write_page(stored) {
+            Ok(pages) => {
+                count.fetch_add(pages, std::sync::atomic::Ordering::Relaxed);
             }
-            Ok(())
-        })?;
-        match failure {
+            Err(error) => {
+                lock(&failure).get_or_insert(error);
+            }
+        };
+        let threads = parallelism();
+        let walked = if threads <= 1 {
+            self.store.for_each_visible(now, |stored| {
+                visible.insert(stored.release.id.to_string());
+                render(&stored);
+                Ok(())
+            })
+        } else {
+            // Bounded: memory holds a few releases, not the archive.
+            let (sender, receiver) = std::sync::mpsc::sync_channel::<StoredRelease>(64);
+            let receiver = Mutex::new(receiver);
+            std::thread::scope(|scope| {
+                let receiver = &receiver;
+                let render = &render;
+                for _ in 0..threads {
+                    scope.spawn(move || {
+                        loop {
+                            let next = lock(receiver).recv();
+                            match next {
+                                Ok(stored) => render(&stored),
+                                Err(_) => break,
+                            }
+                        }
+                    });
+                }
+                let walked = self.store.for_each_visible(now, |stored| {
+                    visible.insert(stored.release.id.to_string());
+                    // The renderers stop only when this sender is dropped.
+                    let _ = sender.send(stored);
+                    Ok(())
+                });
+                drop(sender);
+                walked
+            })
+        };
+        walked?;
+        *written += count.into_inner();
+        match failure
+            .into_inner()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+        {
             Some(error) => Err(error),
             None => Ok(visible),
         }
@@ -878,36 +861,13 @@ impl Workspace {
         }
     }
 
-    /// Writes an output file atomically, only when its bytes changed, and
-    /// remembers it for the flush that ends the regeneration.
-    fn write_output(&self, path: &Path, bytes: &[u8]) -> anyhow::Result<bool> {
-        let written = files::write_if_changed(path, bytes)
-            .with_context(|| format!("cannot write '{}'", path.display()))?;
-        if written {
-            self.written.borrow_mut().add(path);
+    /// What writing outputs needs, without the store: shareable by threads.
+    fn outputs(&self) -> Outputs<'_> {
+        Outputs {
+            settings: &self.settings,
+            templates: &self.templates,
+            written: &self.written,
         }
-        Ok(written)
-    }
-
-    fn page_path(&self, id: &ReleaseId) -> PathBuf {
-        self.settings
-            .public
-            .join("releases")
-            .join(id.as_str())
-            .join("index.html")
-    }
-
-    fn entry<'a>(&self, stored: &'a StoredRelease) -> Entry<'a> {
-        Entry {
-            release: &stored.release,
-            tag_id: &stored.tag_id,
-            published: self.local(stored.published),
-            updated: self.local(stored.updated),
-        }
-    }
-
-    fn local(&self, time: DateTime<Utc>) -> DateTime<FixedOffset> {
-        time.with_timezone(&self.settings.time_zone).fixed_offset()
     }
 
     /// Recreates the store from the archive and its journal alone, then every
@@ -1069,6 +1029,156 @@ fn replay(
         paths.push(archived.archive_path.clone());
     }
     Ok((parsed.release, paths))
+}
+
+/// Writing outputs into `public/`: the part of a workspace that page
+/// rendering threads share (the store stays with the thread that owns it).
+#[derive(Clone, Copy)]
+struct Outputs<'a> {
+    settings: &'a Settings,
+    templates: &'a Templates,
+    written: &'a Mutex<files::PendingFlush>,
+}
+
+impl Outputs<'_> {
+    /// Writes a release's attachments, then its page (so the page never
+    /// shows a photo not yet there).
+    fn write_page(&self, stored: &StoredRelease) -> anyhow::Result<usize> {
+        let mut written = self.write_attachments(stored)?;
+        let entry = self.entry(stored);
+        let page = self
+            .templates
+            .render_release_page(&self.settings.site, &entry)?;
+        written += usize::from(self.write_output(&self.page_path(&stored.release.id), &page)?);
+        Ok(written)
+    }
+
+    /// Publishes a release's attachments beside its page, copied from the
+    /// archive when the published file is missing or differs, and removes
+    /// files of earlier versions that the release no longer has.
+    fn write_attachments(&self, stored: &StoredRelease) -> anyhow::Result<usize> {
+        let folder = self
+            .settings
+            .public
+            .join("releases")
+            .join(stored.release.id.as_str());
+        let mut expected = BTreeSet::from(["index.html".to_owned()]);
+        let mut written = 0;
+        for (attachment, archive_path) in stored
+            .release
+            .attachments
+            .iter()
+            .zip(&stored.attachment_paths)
+        {
+            expected.insert(attachment.file_name.clone());
+            let target = folder.join(&attachment.file_name);
+            let published = fs::read(&target).ok();
+            if published.as_deref().is_some_and(|bytes| {
+                bytes.len() as u64 == attachment.size && hex_sha256(bytes) == attachment.sha256
+            }) {
+                continue;
+            }
+            let source = self.settings.archive.join(archive_path);
+            let bytes = fs::read(&source).with_context(|| {
+                format!(
+                    "cannot read the attachment '{}' of release '{}' from the archive",
+                    source.display(),
+                    stored.release.id
+                )
+            })?;
+            if hex_sha256(&bytes) != attachment.sha256 {
+                // Publishing other bytes than those stored would be worse
+                // than a missing photo: say so, and go on with the rest.
+                tracing::error!(
+                    file = %source.display(),
+                    id = %stored.release.id,
+                    "the archived attachment differs from what was stored (the archive was changed or damaged); not published"
+                );
+                continue;
+            }
+            written += usize::from(self.write_output(&target, &bytes)?);
+        }
+        if let Ok(entries) = fs::read_dir(&folder) {
+            for entry in entries.flatten() {
+                let name = entry.file_name().to_string_lossy().into_owned();
+                if !expected.contains(&name) && !name.starts_with('.') {
+                    fs::remove_file(entry.path())
+                        .with_context(|| format!("cannot remove '{}'", entry.path().display()))?;
+                }
+            }
+        }
+        Ok(written)
+    }
+
+    /// Writes an output file atomically, only when its bytes changed, and
+    /// remembers it for the flush that ends the regeneration.
+    fn write_output(&self, path: &Path, bytes: &[u8]) -> anyhow::Result<bool> {
+        let written = files::write_if_changed(path, bytes)
+            .with_context(|| format!("cannot write '{}'", path.display()))?;
+        if written {
+            lock(self.written).add(path);
+        }
+        Ok(written)
+    }
+
+    fn page_path(&self, id: &ReleaseId) -> PathBuf {
+        self.settings
+            .public
+            .join("releases")
+            .join(id.as_str())
+            .join("index.html")
+    }
+
+    fn entry<'a>(&self, stored: &'a StoredRelease) -> Entry<'a> {
+        Entry {
+            release: &stored.release,
+            tag_id: &stored.tag_id,
+            published: self.local(stored.published),
+            updated: self.local(stored.updated),
+        }
+    }
+
+    fn local(&self, time: DateTime<Utc>) -> DateTime<FixedOffset> {
+        time.with_timezone(&self.settings.time_zone).fixed_offset()
+    }
+}
+
+/// How many threads CPU-bound work is spread over: the cores there are,
+/// at most four (beyond that, the disk and the store's one writer are the
+/// limit).
+fn parallelism() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get().min(4))
+}
+
+/// `f` over `items` on [`parallelism`] threads, results in the items' order.
+/// A panic in a thread goes on in the caller.
+fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let threads = parallelism().min(items.len());
+    if threads <= 1 {
+        return items.iter().map(f).collect();
+    }
+    let chunk = items.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = items
+            .chunks(chunk)
+            .map(|chunk| scope.spawn(|| chunk.iter().map(&f).collect::<Vec<R>>()))
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|handle| match handle.join() {
+                Ok(results) => results,
+                Err(panic) => std::panic::resume_unwind(panic),
+            })
+            .collect()
+    })
+}
+
+/// Locks a mutex, going on with its data if a thread panicked holding it
+/// (the panic itself is reported where it happened).
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// Logs what became of a file (rejections are logged where they happen).
