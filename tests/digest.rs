@@ -737,3 +737,92 @@ fn a_rebuilt_store_keeps_unsubscriptions_and_what_was_sent() {
         "{stdout}"
     );
 }
+
+/// Runs `pressroom ARGS` at the fake instant `at` (UTC), as faketime sets it.
+fn run_at(workspace: &TestWorkspace, at: &str, args: &[&str]) -> std::process::Output {
+    let output = Command::new("faketime")
+        .args([at, env!("CARGO_BIN_EXE_pressroom"), "--config"])
+        .arg(workspace.config())
+        .args(args)
+        .env("TZ", "UTC")
+        .env("PRESSROOM_LOG", "info")
+        .output()
+        .expect("faketime runs");
+    assert!(
+        output.status.success(),
+        "{args:?} at {at}: {}{}",
+        text(&output.stdout),
+        text(&output.stderr)
+    );
+    output
+}
+
+#[test]
+fn slots_missed_while_the_daemon_was_down_are_caught_up_once() {
+    if !faketime() {
+        return;
+    }
+    let workspace = TestWorkspace::new(&[("from", "\"press@example.org\"")]);
+    let mut config = std::fs::read_to_string(workspace.config()).unwrap();
+    config.push_str("\n[[digest]]\nname = \"daily\"\nschedule = \"daily 08:00\"\n");
+    std::fs::write(workspace.config(), config).unwrap();
+    subscribers(
+        &workspace,
+        "address,name,language,digests\njean@example.org,Jean,fr,\n",
+    );
+    // A digest went out on Sunday 1 March at 08:30, then a release came at 09:00.
+    workspace.drop_file("a.txt", release("Publié avant le dernier envoi", "fr"));
+    run_at(&workspace, "2026-03-01 08:00:00", &["publish"]);
+    run_at(
+        &workspace,
+        "2026-03-01 08:30:00",
+        &["digest", "send", "daily"],
+    );
+    workspace.drop_file("b.txt", release("Publié pendant la panne", "fr"));
+    run_at(&workspace, "2026-03-01 09:00:00", &["publish"]);
+    // The daemon was down for three daily slots (2, 3 and 4 March, 08:00).
+    let daemon = Process::start(
+        &workspace,
+        &["run"],
+        &[
+            "env",
+            "FAKETIME_DONT_FAKE_MONOTONIC=1",
+            "TZ=UTC",
+            "faketime",
+            "-f",
+            "@2026-03-04 12:00:00",
+        ],
+    );
+    daemon.wait_log("digest run finished", DEADLINE);
+    let messages = outbox(&workspace);
+    assert_eq!(
+        messages.len(),
+        2,
+        "one catch-up, not one per missed slot:\n{}",
+        daemon.log()
+    );
+    let bodies: Vec<String> = messages
+        .iter()
+        .map(|m| parse(m).body_text(0).unwrap().into_owned())
+        .collect();
+    let catch_up = bodies
+        .iter()
+        .find(|body| body.contains("Publié pendant la panne"))
+        .expect("the catch-up digest");
+    assert!(
+        !catch_up.contains("Publié avant le dernier envoi"),
+        "{catch_up}"
+    );
+    assert_eq!(
+        daemon.log().matches("digest run created").count(),
+        1,
+        "{}",
+        daemon.log()
+    );
+    let list = text(&run_at(&workspace, "2026-03-04 12:01:00", &["digest", "list"]).stdout);
+    assert!(
+        list.contains("last run 2 for 2026-03-04 08:00 UTC"),
+        "{list}"
+    );
+    assert!(list.contains("next 2026-03-05 08:00 UTC"), "{list}");
+}
