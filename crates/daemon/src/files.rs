@@ -59,6 +59,16 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
     result
 }
 
+/// Creates the marker file `path` and makes its name durable (its content
+/// is for people; only its existence counts, so the file itself is not
+/// flushed: one disk flush instead of two).
+pub fn create_marker(path: &Path, note: &[u8]) -> io::Result<()> {
+    let folder = parent(path);
+    fs::create_dir_all(folder)?;
+    File::create(path)?.write_all(note)?;
+    sync_folder(folder)
+}
+
 /// Flushes a folder's entries (new names, renames, removals) to disk.
 pub fn sync_folder(folder: &Path) -> io::Result<()> {
     File::open(folder)?.sync_all()
@@ -294,15 +304,6 @@ pub fn move_folder_into(from: &Path, folder: &Path) -> io::Result<PathBuf> {
     sync_folder(folder)?;
     sync_folder(parent(from))?;
     Ok(target)
-}
-
-/// Removes a file and flushes its folder; a file already gone is fine.
-pub fn remove_durably(path: &Path) -> io::Result<()> {
-    match fs::remove_file(path) {
-        Ok(()) => sync_folder(parent(path)),
-        Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(()),
-        Err(error) => Err(error),
-    }
 }
 
 #[cfg(test)]

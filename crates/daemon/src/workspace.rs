@@ -215,7 +215,7 @@ impl Workspace {
     /// files stay in the inbox); anything wrong with a unit itself is its
     /// outcome. The batch costs a handful of disk flushes, whatever its size:
     /// the archive copies are flushed together, then the journal, then the
-    /// store's one transaction, then the inbox's removals.
+    /// store's one transaction; the inbox's removals need none.
     pub fn ingest_batch(
         &mut self,
         units: &[Unit],
@@ -376,7 +376,9 @@ impl Workspace {
                     Ok(results)
                 })?;
         outcomes.extend(stored_outcomes);
-        let mut inbox_folders = BTreeSet::new();
+        // The removals are not flushed: the releases are durably stored, so
+        // a file that a power cut brings back is recognised by its hash and
+        // counted unchanged. Nothing can be lost either way.
         for unit in &consumed {
             for path in unit.files() {
                 match std::fs::remove_file(path) {
@@ -388,24 +390,12 @@ impl Workspace {
                         });
                     }
                 }
-                if let Some(folder) = path.parent() {
-                    inbox_folders.insert(folder.to_owned());
-                }
             }
             // A release folder goes with its files; one that still holds an
             // editor's file (a .DS_Store) stays, as that file does.
-            if let Some(folder) = unit.folder()
-                && fs::remove_dir(folder).is_ok()
-            {
-                inbox_folders.remove(folder);
-                if let Some(parent) = folder.parent() {
-                    inbox_folders.insert(parent.to_owned());
-                }
+            if let Some(folder) = unit.folder() {
+                let _ = fs::remove_dir(folder);
             }
-        }
-        for folder in inbox_folders {
-            files::sync_folder(&folder)
-                .with_context(|| format!("cannot flush '{}' to disk", folder.display()))?;
         }
         Ok(outcomes)
     }
@@ -599,7 +589,10 @@ impl Workspace {
             self.touch_lifted_embargoes(since, now, dirty)?;
         }
         let written = self.regenerate(dirty, last_run.is_none(), now)?;
-        files::write_atomically(&last_run_path, now.to_rfc3339().as_bytes())
+        // Not flushed: losing it to a power cut only makes the next run look
+        // at more lifted embargoes (or, torn, render everything): harmless,
+        // and two disk flushes fewer on every drop.
+        files::write_if_changed(&last_run_path, now.to_rfc3339().as_bytes())
             .context("cannot write to the state folder")?;
         Ok(written)
     }
@@ -645,7 +638,10 @@ impl Workspace {
         let fingerprint_changed = fs::read_to_string(&fingerprint_path).ok().as_deref()
             != Some(self.fingerprint.as_str());
         let everything = everything || pending.exists() || fingerprint_changed;
-        files::write_atomically(&pending, b"outputs are being written\n")
+        // Durable before any output is touched: a crash while outputs are
+        // written (without a flush each) leaves it, and the next run renders
+        // everything again.
+        files::create_marker(&pending, b"outputs are being written\n")
             .context("cannot write to the state folder")?;
         let mut written = 0;
         // Pages first, so that no feed ever links to a page not yet written;
@@ -694,7 +690,13 @@ impl Workspace {
             files::write_atomically(&fingerprint_path, self.fingerprint.as_bytes())
                 .context("cannot write to the state folder")?;
         }
-        files::remove_durably(&pending).context("cannot write to the state folder")?;
+        // The outputs are on disk now, so the removal needs no flush: if a
+        // power cut undoes it, the next run only renders everything again.
+        match fs::remove_file(&pending) {
+            Ok(()) => {}
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
+            Err(error) => return Err(error).context("cannot write to the state folder"),
+        }
         Ok(written)
     }
 
