@@ -25,7 +25,7 @@ use chrono::{DateTime, FixedOffset, NaiveTime, TimeZone, Utc};
 use pressroom_core::{
     AttachmentFile, DroppedFile, Release, ReleaseDate, ReleaseId, parse_release_group,
 };
-use pressroom_feeds::{Entry, Scope, Templates, render_feed};
+use pressroom_feeds::{Entry, FeedItems, Scope, Templates};
 use pressroom_store::{NewVersion, Store, Stored, StoredRelease};
 use sha2::{Digest, Sha256};
 
@@ -749,13 +749,15 @@ impl Workspace {
             .map_or_else(|| outputs.local(DateTime::UNIX_EPOCH), |t| outputs.local(t));
         let folder = settings.public.join(scope.dir());
         let mut written = 0;
+        // Items are made once for the three formats and the listing.
+        let items = FeedItems::new(&settings.site, &entries);
         for format in &settings.formats {
-            let bytes = render_feed(*format, &settings.site, &scope, &entries, updated);
+            let bytes = items.render(*format, &settings.site, &scope, updated);
             written += usize::from(outputs.write_output(&folder.join(format.file_name()), &bytes)?);
         }
         let page = self
             .templates
-            .render_index_page(&settings.site, &scope, &entries)?;
+            .render_index_page_of(&settings.site, &scope, &items)?;
         written += usize::from(outputs.write_output(&folder.join("index.html"), &page)?);
         Ok(written)
     }

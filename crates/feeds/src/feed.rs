@@ -63,12 +63,37 @@ pub fn render_feed(
     entries: &[Entry<'_>],
     updated: DateTime<FixedOffset>,
 ) -> Vec<u8> {
-    let items: Vec<Item> = entries.iter().map(|entry| Item::new(site, entry)).collect();
-    let feed = FeedInfo::new(site, scope, format, updated);
-    match format {
-        Format::Atom => atom::render(&feed, &items),
-        Format::Rss => rss::render(&feed, &items),
-        Format::Json => json::render(&feed, &items),
+    FeedItems::new(site, entries).render(format, site, scope, updated)
+}
+
+/// A scope's entries made into items once (cleaned, linked, dated: most of
+/// the cost of a feed), then rendered as every format and the listing page.
+pub struct FeedItems {
+    pub(crate) items: Vec<Item>,
+}
+
+impl FeedItems {
+    /// `entries` newest first, already cut to the feed limit.
+    pub fn new(site: &Site, entries: &[Entry<'_>]) -> FeedItems {
+        FeedItems {
+            items: entries.iter().map(|entry| Item::new(site, entry)).collect(),
+        }
+    }
+
+    /// The feed of `scope` in `format`: the same bytes as [`render_feed`].
+    pub fn render(
+        &self,
+        format: Format,
+        site: &Site,
+        scope: &Scope,
+        updated: DateTime<FixedOffset>,
+    ) -> Vec<u8> {
+        let feed = FeedInfo::new(site, scope, format, updated);
+        match format {
+            Format::Atom => atom::render(&feed, &self.items),
+            Format::Rss => rss::render(&feed, &self.items),
+            Format::Json => json::render(&feed, &self.items),
+        }
     }
 }
 

@@ -188,12 +188,23 @@ impl Templates {
         scope: &Scope,
         entries: &[Entry<'_>],
     ) -> Result<Vec<u8>, RenderError> {
+        self.render_index_page_of(site, scope, &crate::FeedItems::new(site, entries))
+    }
+
+    /// [`Templates::render_index_page`] from items already made for the
+    /// scope's feeds.
+    pub fn render_index_page_of(
+        &self,
+        site: &Site,
+        scope: &Scope,
+        items: &crate::FeedItems,
+    ) -> Result<Vec<u8>, RenderError> {
+        let items = &items.items;
         let dir = scope.dir();
         let root = match dir.matches('/').count() {
             0 => "./".to_owned(),
             depth => "../".repeat(depth),
         };
-        let items: Vec<Item> = entries.iter().map(|entry| Item::new(site, entry)).collect();
         let title = cleaned(&scope.title(site));
         let lang = scope.lang(site);
         let groups = feed_groups(site, std::slice::from_ref(scope));
