@@ -25,7 +25,7 @@ use chrono::{DateTime, FixedOffset, NaiveTime, TimeZone, Utc};
 use pressroom_core::{
     AttachmentFile, DroppedFile, Release, ReleaseDate, ReleaseId, parse_release_group,
 };
-use pressroom_feeds::{Entry, FeedItems, Scope, Templates};
+use pressroom_feeds::{Entry, FeedItems, ItemCache, Scope, Templates};
 use pressroom_store::{NewVersion, Store, Stored, StoredRelease};
 use sha2::{Digest, Sha256};
 
@@ -118,6 +118,10 @@ pub struct Workspace {
     /// Outputs written since the last flush (by several threads at once
     /// while pages are rendered).
     written: Mutex<files::PendingFlush>,
+    /// Feed items of releases that did not change since the last render:
+    /// in the daemon, a drop makes one new item instead of one per release
+    /// of every feed it touches.
+    items: Mutex<ItemCache>,
 }
 
 /// How many files are stored per transaction: large enough that a backlog
@@ -169,6 +173,7 @@ impl Workspace {
             templates,
             fingerprint,
             written: Default::default(),
+            items: Default::default(),
         })
     }
 
@@ -750,7 +755,7 @@ impl Workspace {
         let folder = settings.public.join(scope.dir());
         let mut written = 0;
         // Items are made once for the three formats and the listing.
-        let items = FeedItems::new(&settings.site, &entries);
+        let items = FeedItems::new_cached(&settings.site, &entries, &mut lock(&self.items));
         for format in &settings.formats {
             let bytes = items.render(*format, &settings.site, &scope, updated);
             written += usize::from(outputs.write_output(&folder.join(format.file_name()), &bytes)?);

@@ -80,6 +80,18 @@ impl FeedItems {
         }
     }
 
+    /// As [`FeedItems::new`], taking the items of releases that have not
+    /// changed since they were last made from `cache` (the daemon keeps one:
+    /// a drop then makes one item, not one per release in every feed).
+    pub fn new_cached(site: &Site, entries: &[Entry<'_>], cache: &mut ItemCache) -> FeedItems {
+        FeedItems {
+            items: entries
+                .iter()
+                .map(|entry| cache.item(site, entry))
+                .collect(),
+        }
+    }
+
     /// The feed of `scope` in `format`: the same bytes as [`render_feed`].
     pub fn render(
         &self,
@@ -94,6 +106,39 @@ impl FeedItems {
             Format::Rss => rss::render(&feed, &self.items),
             Format::Json => json::render(&feed, &self.items),
         }
+    }
+}
+
+/// Items made earlier, by feed id, with the times they were made for. An
+/// entry whose published and updated times are the ones cached is the same
+/// release version: its item is reused. The cache must not outlive the
+/// [`Site`] it was filled with (the daemon makes a new one on reload).
+#[derive(Debug, Default)]
+pub struct ItemCache {
+    items: std::collections::HashMap<String, (DateTime<FixedOffset>, DateTime<FixedOffset>, Item)>,
+}
+
+impl ItemCache {
+    /// At most this many items are kept (a few megabytes); past it the
+    /// cache starts again empty, which costs only time.
+    pub const CAPACITY: usize = 512;
+
+    fn item(&mut self, site: &Site, entry: &Entry<'_>) -> Item {
+        if let Some((published, updated, item)) = self.items.get(entry.tag_id)
+            && *published == entry.published
+            && *updated == entry.updated
+        {
+            return item.clone();
+        }
+        let item = Item::new(site, entry);
+        if self.items.len() >= Self::CAPACITY {
+            self.items.clear();
+        }
+        self.items.insert(
+            entry.tag_id.to_owned(),
+            (entry.published, entry.updated, item.clone()),
+        );
+        item
     }
 }
 
@@ -125,5 +170,56 @@ impl FeedInfo {
             generator: cleaned(&site.generator),
             updated: whole_seconds(updated),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pressroom_core::{Lang, ParseOptions, parse_release};
+
+    fn site() -> Site {
+        Site {
+            title: "Press releases".to_owned(),
+            description: String::new(),
+            base_url: "https://press.example.org/".to_owned(),
+            lang: Lang::parse("en").expect("valid"),
+            author_name: "Press Office".to_owned(),
+            author_email: None,
+            generator: "Pressroom".to_owned(),
+        }
+    }
+
+    #[test]
+    fn cached_items_render_the_same_feed_and_a_new_version_is_made_again() {
+        let parse = |text: &str| {
+            parse_release("r.txt", text.as_bytes(), &ParseOptions::default())
+                .expect("a valid test release")
+                .release
+        };
+        let first = parse("Un titre\n\nParis, 3 mars 2024\n\nLe premier texte du communiqué.\n");
+        let second = parse("Un titre\n\nParis, 3 mars 2024\n\nLe second texte du communiqué.\n");
+        let at = DateTime::parse_from_rfc3339("2024-05-02T09:30:00+02:00").expect("valid");
+        let later = DateTime::parse_from_rfc3339("2024-05-03T09:30:00+02:00").expect("valid");
+        let entry = |release, updated| Entry {
+            release,
+            tag_id: "tag:press.example.org,2024:r",
+            published: at,
+            updated,
+        };
+        let (site, scope) = (site(), Scope::All);
+        let mut cache = ItemCache::default();
+        let render = |items: &FeedItems| items.render(Format::Atom, &site, &scope, at);
+
+        let fresh = render(&FeedItems::new(&site, &[entry(&first, at)]));
+        let cached = FeedItems::new_cached(&site, &[entry(&first, at)], &mut cache);
+        assert_eq!(render(&cached), fresh);
+        // Same id and times: the cached item, even for other content.
+        let stale = FeedItems::new_cached(&site, &[entry(&second, at)], &mut cache);
+        assert_eq!(render(&stale), fresh);
+        // A new version has a new updated time: made again.
+        let updated = FeedItems::new_cached(&site, &[entry(&second, later)], &mut cache);
+        let feed = String::from_utf8(render(&updated)).expect("UTF-8");
+        assert!(feed.contains("Le second texte"), "{feed}");
     }
 }

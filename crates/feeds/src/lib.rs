@@ -25,7 +25,7 @@ mod site;
 mod url;
 mod xml;
 
-pub use feed::{FeedItems, Format, render_feed};
+pub use feed::{FeedItems, Format, ItemCache, render_feed};
 pub use item::Entry;
 pub use pages::{RenderError, Templates};
 pub use site::{FeedLink, Scope, Site, category_slug, feed_links, release_url};
