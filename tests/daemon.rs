@@ -5,10 +5,9 @@
 #[path = "support/mod.rs"]
 mod support;
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::os::unix::net::UnixDatagram;
-use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use support::{TestWorkspace, read_feed, text, wait_for};
@@ -17,8 +16,7 @@ const DEADLINE: Duration = Duration::from_secs(20);
 
 /// A running daemon whose log (stderr) is collected.
 struct Daemon {
-    child: Child,
-    log: Arc<Mutex<String>>,
+    process: support::Process,
 }
 
 impl Daemon {
@@ -29,24 +27,13 @@ impl Daemon {
             .args(args)
             .env("PRESSROOM_LOG", "info")
             .env_remove("NOTIFY_SOCKET")
-            .env_remove("WATCHDOG_USEC")
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped());
+            .env_remove("WATCHDOG_USEC");
         for (key, value) in env {
             command.env(key, value);
         }
-        let mut child = command.spawn().expect("the daemon starts");
-        let log = Arc::new(Mutex::new(String::new()));
-        let stderr = child.stderr.take().unwrap();
-        let sink = Arc::clone(&log);
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                let mut log = sink.lock().unwrap();
-                log.push_str(&line);
-                log.push('\n');
-            }
-        });
-        Self { child, log }
+        Self {
+            process: support::Process::spawn(command),
+        }
     }
 
     /// Starts the daemon and waits until it says it is ready.
@@ -57,24 +44,16 @@ impl Daemon {
     }
 
     fn log(&self) -> String {
-        self.log.lock().unwrap().clone()
+        self.process.log()
     }
 
     fn wait_log(&self, needle: &str) {
-        let start = Instant::now();
-        while !self.log().contains(needle) {
-            assert!(
-                start.elapsed() < DEADLINE,
-                "timed out waiting for '{needle}' in the log:\n{}",
-                self.log()
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        self.process.wait_log(needle, DEADLINE);
     }
 
     fn signal(&self, name: &str) {
         let status = Command::new("kill")
-            .args([&format!("-{name}"), &self.child.id().to_string()])
+            .args([&format!("-{name}"), &self.process.child.id().to_string()])
             .status()
             .unwrap();
         assert!(status.success());
@@ -85,7 +64,7 @@ impl Daemon {
         self.signal("TERM");
         let start = Instant::now();
         loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
+            if let Some(status) = self.process.child.try_wait().unwrap() {
                 return status;
             }
             assert!(
@@ -95,13 +74,6 @@ impl Daemon {
             );
             std::thread::sleep(Duration::from_millis(20));
         }
-    }
-}
-
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 

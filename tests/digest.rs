@@ -7,15 +7,14 @@
 mod support;
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader, Read, Write};
-use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::io::{Read, Write};
+use std::process::Command;
+use std::time::Duration;
 
 use chrono::{Timelike, Utc};
 use mail_parser::{Message, MessageParser, MimeHeaders, PartType};
 use support::smtp::SmtpServer;
-use support::{TestWorkspace, text, wait_for};
+use support::{Process, TestWorkspace, text, wait_for};
 
 const DEADLINE: Duration = Duration::from_secs(30);
 
@@ -393,66 +392,24 @@ fn refused_recipients_are_recorded_and_not_retried() {
     assert_eq!(server.count(), 2);
 }
 
-/// A running `pressroom` process whose stderr is collected.
-struct Process {
-    child: Child,
-    log: Arc<Mutex<String>>,
-}
-
-impl Process {
-    fn start(workspace: &TestWorkspace, args: &[&str], wrapper: &[&str]) -> Process {
-        let binary = env!("CARGO_BIN_EXE_pressroom");
-        let mut command = match wrapper.split_first() {
-            Some((program, wrapper_args)) => {
-                let mut command = Command::new(program);
-                command.args(wrapper_args).arg(binary);
-                command
-            }
-            None => Command::new(binary),
-        };
-        command
-            .args(["--config", workspace.config().to_str().unwrap()])
-            .args(args)
-            .env("PRESSROOM_LOG", "info")
-            .env_remove("NOTIFY_SOCKET")
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped());
-        let mut child = command.spawn().expect("pressroom starts");
-        let log = Arc::new(Mutex::new(String::new()));
-        let stderr = child.stderr.take().unwrap();
-        let sink = Arc::clone(&log);
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                let mut log = sink.lock().unwrap();
-                log.push_str(&line);
-                log.push('\n');
-            }
-        });
-        Process { child, log }
-    }
-
-    fn log(&self) -> String {
-        self.log.lock().unwrap().clone()
-    }
-
-    fn wait_log(&self, needle: &str, deadline: Duration) {
-        let start = Instant::now();
-        while !self.log().contains(needle) {
-            assert!(
-                start.elapsed() < deadline,
-                "timed out waiting for '{needle}' in the log:\n{}",
-                self.log()
-            );
-            std::thread::sleep(Duration::from_millis(20));
+/// Starts `pressroom --config <workspace> ARGS`, under `wrapper` (a
+/// program and its arguments, such as faketime) when one is given.
+fn start(workspace: &TestWorkspace, args: &[&str], wrapper: &[&str]) -> Process {
+    let binary = env!("CARGO_BIN_EXE_pressroom");
+    let mut command = match wrapper.split_first() {
+        Some((program, wrapper_args)) => {
+            let mut command = Command::new(program);
+            command.args(wrapper_args).arg(binary);
+            command
         }
-    }
-}
-
-impl Drop for Process {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+        None => Command::new(binary),
+    };
+    command
+        .args(["--config", workspace.config().to_str().unwrap()])
+        .args(args)
+        .env("PRESSROOM_LOG", "info")
+        .env_remove("NOTIFY_SOCKET");
+    Process::spawn(command)
 }
 
 fn sent_so_far(workspace: &TestWorkspace) -> usize {
@@ -480,7 +437,7 @@ fn a_sender_killed_mid_run_is_resumed_by_the_daemon_without_duplicates_or_gaps()
     workspace.drop_file("a.txt", release("Envoyé malgré un arrêt brutal", "fr"));
     workspace.publish(0);
 
-    let mut sender = Process::start(&workspace, &["digest", "send", "daily"], &[]);
+    let mut sender = start(&workspace, &["digest", "send", "daily"], &[]);
     wait_for("10 messages marked sent", DEADLINE, || {
         sent_so_far(&workspace) == 10
     });
@@ -493,7 +450,7 @@ fn a_sender_killed_mid_run_is_resumed_by_the_daemon_without_duplicates_or_gaps()
         return;
     };
     use_smtp(&workspace, &second, &[]);
-    let daemon = Process::start(&workspace, &["run"], &[]);
+    let daemon = start(&workspace, &["run"], &[]);
     daemon.wait_log("digest run finished", DEADLINE);
     let mut received = first.received();
     for (address, count) in second.received() {
@@ -571,7 +528,7 @@ fn unsubscribing_by_one_click_by_link_and_by_command_is_honoured() {
          bob@example.org,Bob,en,\n",
     );
     workspace.drop_file("a.txt", release("Avant la désinscription", "fr"));
-    let daemon = Process::start(&workspace, &["run", "--serve", &address], &[]);
+    let daemon = start(&workspace, &["run", "--serve", &address], &[]);
     daemon.wait_log("ready", DEADLINE);
     let (code, stdout, stderr) = send(&workspace);
     assert_eq!(code, 0, "{stdout}{stderr}");
@@ -666,7 +623,7 @@ fn the_daemon_sends_a_weekly_digest_on_time_across_a_daylight_saving_change() {
         "a.txt",
         release("Publié le dimanche du changement d'heure", "fr"),
     );
-    let daemon = Process::start(
+    let daemon = start(
         &workspace,
         &["run"],
         &[
@@ -781,7 +738,7 @@ fn slots_missed_while_the_daemon_was_down_are_caught_up_once() {
     workspace.drop_file("b.txt", release("Publié pendant la panne", "fr"));
     run_at(&workspace, "2026-03-01 09:00:00", &["publish"]);
     // The daemon was down for three daily slots (2, 3 and 4 March, 08:00).
-    let daemon = Process::start(
+    let daemon = start(
         &workspace,
         &["run"],
         &[

@@ -6,8 +6,10 @@
 pub mod smtp;
 
 use std::collections::{BTreeMap, HashSet};
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 pub const BASE_URL: &str = "https://press.example.org/";
@@ -284,4 +286,54 @@ pub fn assert_resolves(public: &Path, url: &str) {
         "link {url} does not resolve to a file ({})",
         path.display()
     );
+}
+
+/// A running process whose stderr (its log) is collected; killed when
+/// dropped.
+pub struct Process {
+    pub child: Child,
+    log: Arc<Mutex<String>>,
+}
+
+impl Process {
+    /// Spawns `command` with its stderr collected and its stdout discarded.
+    pub fn spawn(mut command: Command) -> Process {
+        command.stdout(Stdio::null()).stderr(Stdio::piped());
+        let mut child = command.spawn().expect("the process starts");
+        let log = Arc::new(Mutex::new(String::new()));
+        let stderr = child.stderr.take().expect("a piped stderr");
+        let sink = Arc::clone(&log);
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                let mut log = sink.lock().unwrap();
+                log.push_str(&line);
+                log.push('\n');
+            }
+        });
+        Process { child, log }
+    }
+
+    pub fn log(&self) -> String {
+        self.log.lock().unwrap().clone()
+    }
+
+    /// Waits until the log contains `needle`; panics with the log on timeout.
+    pub fn wait_log(&self, needle: &str, deadline: Duration) {
+        let start = Instant::now();
+        while !self.log().contains(needle) {
+            assert!(
+                start.elapsed() < deadline,
+                "timed out waiting for '{needle}' in the log:\n{}",
+                self.log()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }

@@ -12,6 +12,7 @@
 //! sets the number of drops (default 100); `PRESSROOM_BENCH_QUIET_S` the
 //! quiet period (default 60).
 
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -135,9 +136,18 @@ fn run(scratch: &Path, size: usize, drops: usize, quiet: Duration) {
         std::fs::write(&hidden, &text).unwrap();
         let start = Instant::now();
         std::fs::rename(&hidden, dir.join("inbox").join(format!("drop-{index}.md"))).unwrap();
+        // Reading the whole feed every millisecond would take a core from
+        // the daemon: look at it again only when it was replaced.
+        let mut seen = None;
         loop {
-            if std::fs::read_to_string(&atom).is_ok_and(|feed| feed.contains(&needle)) {
-                break;
+            let stamp = std::fs::metadata(&atom)
+                .ok()
+                .map(|m| (m.ino(), m.len(), m.modified().ok()));
+            if stamp != seen {
+                seen = stamp;
+                if std::fs::read_to_string(&atom).is_ok_and(|feed| feed.contains(&needle)) {
+                    break;
+                }
             }
             assert!(
                 start.elapsed() < Duration::from_secs(30),

@@ -18,43 +18,11 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{Duration, Instant};
 
-struct Measure {
-    wall: Duration,
-    max_rss_kb: i64,
-}
+#[path = "support/mod.rs"]
+mod support;
 
-/// Runs a command to completion, measuring wall time and the child's peak RSS.
-// The child is reaped by wait4 (which also gives its own rusage).
-#[allow(clippy::zombie_processes)]
-fn measure(command: &mut Command) -> Measure {
-    let start = Instant::now();
-    let child = command
-        .stdout(std::process::Stdio::null())
-        .spawn()
-        .expect("the command starts");
-    let mut status = 0;
-    // SAFETY: wait4 fills the rusage struct we own, for our own child.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    let pid = unsafe { libc::wait4(child.id() as i32, &mut status, 0, &mut usage) };
-    let wall = start.elapsed();
-    assert!(
-        pid > 0 && libc::WIFEXITED(status),
-        "the command did not finish"
-    );
-    let code = libc::WEXITSTATUS(status);
-    assert!(code == 0, "{command:?} exited with {code}");
-    Measure {
-        wall,
-        max_rss_kb: usage.ru_maxrss,
-    }
-}
-
-fn median(mut values: Vec<f64>) -> f64 {
-    values.sort_by(f64::total_cmp);
-    values[values.len() / 2]
-}
+use support::{measure, median};
 
 fn pressroom(config: &Path, args: &[&str]) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_pressroom"));

@@ -1,0 +1,42 @@
+//! What the benchmarks that drive the real binary share: measuring a
+//! command's wall time and peak memory, and medians.
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+pub struct Measure {
+    pub wall: Duration,
+    pub max_rss_kb: i64,
+}
+
+/// Runs a command to completion, measuring wall time and the child's peak RSS.
+// The child is reaped by wait4 (which also gives its own rusage), not by
+// Child::wait, which clippy cannot see.
+#[allow(clippy::zombie_processes)]
+pub fn measure(command: &mut Command) -> Measure {
+    let start = Instant::now();
+    let child = command
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("the command starts");
+    let mut status = 0;
+    // SAFETY: wait4 fills the rusage struct we own, for our own child.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let pid = unsafe { libc::wait4(child.id() as i32, &mut status, 0, &mut usage) };
+    let wall = start.elapsed();
+    assert!(
+        pid > 0 && libc::WIFEXITED(status),
+        "the command did not finish"
+    );
+    let code = libc::WEXITSTATUS(status);
+    assert!(code == 0, "{command:?} exited with {code}");
+    Measure {
+        wall,
+        max_rss_kb: usage.ru_maxrss,
+    }
+}
+
+pub fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values[values.len() / 2]
+}
