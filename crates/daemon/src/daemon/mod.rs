@@ -173,13 +173,17 @@ async fn run_async(
         .min()
         .unwrap_or_else(|| Instant::now() + Duration::from_secs(3600));
         tokio::select! {
-            Some(event) = events.recv() => {
-                handle_event(event, &mut settler, &settings);
+            Some((at, event)) = events.recv() => {
+                handle_event(event, at, &mut settler, &settings);
+                let mut earliest = at;
                 // Take whatever else is queued before looking at the files.
-                while let Ok(event) = events.try_recv() {
-                    handle_event(event, &mut settler, &settings);
+                while let Ok((at, event)) = events.try_recv() {
+                    handle_event(event, at, &mut settler, &settings);
+                    earliest = earliest.min(at);
                 }
-                let soon = Instant::now() + settings.settle;
+                // Settle times count from the events' arrival (the loop may
+                // have been busy with a batch when they came).
+                let soon = earliest + settings.settle;
                 next_poll = Some(next_poll.map_or(soon, |p| p.min(soon)));
             }
             _ = sleep_until(wake.into()) => {
@@ -394,7 +398,7 @@ async fn run_blocking<T: Send + 'static>(
 
 fn start_watcher(
     settings: &Settings,
-    events: mpsc::UnboundedSender<InboxEvent>,
+    events: mpsc::UnboundedSender<(Instant, InboxEvent)>,
 ) -> Option<InboxWatcher> {
     match InboxWatcher::start(&settings.inbox, settings.poll, events) {
         Ok(watcher) => Some(watcher),
@@ -405,8 +409,8 @@ fn start_watcher(
     }
 }
 
-fn handle_event(event: InboxEvent, settler: &mut Settler, settings: &Settings) {
-    let now = Instant::now();
+/// Handles an event received at `now` (which may be a little while ago).
+fn handle_event(event: InboxEvent, now: Instant, settler: &mut Settler, settings: &Settings) {
     match event {
         InboxEvent::Seen { path, writing } => {
             let Some(name) = path.file_name().map(|n| n.to_string_lossy().into_owned()) else {

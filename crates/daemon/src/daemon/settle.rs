@@ -110,7 +110,11 @@ impl Settler {
         }
         if let Some(writing) = writing {
             candidate.open_for_writing = writing;
-            if !writing {
+            if writing {
+                // Written at `now` (when the event came, which may be before
+                // this call): it has not stood still since any earlier time.
+                candidate.stable_since = candidate.stable_since.max(now);
+            } else {
                 // A close restarts the clock: the content is final only if
                 // nothing changes after it.
                 candidate.stable_since = now;
@@ -218,6 +222,26 @@ mod tests {
         let later = start + SETTLE;
         assert!(settler.poll(later).0.is_empty(), "changed: not settled yet");
         assert_eq!(settler.poll(later + SETTLE).0, [path]);
+    }
+
+    #[test]
+    fn events_read_late_count_from_when_they_came() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.txt");
+        std::fs::write(&path, "whole").unwrap();
+        let mut settler = Settler::new(SETTLE);
+        let start = Instant::now();
+        // Renamed in at `start`, written again at +200 ms and closed at
+        // +250 ms, all read by a daemon busy until +400 ms.
+        settler.note(&path, None, start);
+        settler.note(&path, Some(true), start + Duration::from_millis(200));
+        settler.note(&path, Some(false), start + Duration::from_millis(250));
+        let closed = start + Duration::from_millis(250);
+        assert!(
+            settler.poll(start + SETTLE).0.is_empty(),
+            "the settle time counts from the close, not the rename"
+        );
+        assert_eq!(settler.poll(closed + SETTLE).0, [path]);
     }
 
     #[test]

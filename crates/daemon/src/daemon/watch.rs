@@ -8,7 +8,7 @@
 //! a full rescan. Links are not followed.
 
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use notify::event::{AccessKind, AccessMode, EventKind, ModifyKind, RenameMode};
 use notify::{Config, PollWatcher, RecommendedWatcher, RecursiveMode, Watcher};
@@ -38,21 +38,30 @@ pub enum InboxWatcher {
 impl InboxWatcher {
     /// Watches `inbox` recursively, with inotify or, when `poll` is set, by
     /// polling at that interval.
+    /// Each event goes with the instant it was received: the daemon may be
+    /// busy with a batch when it reads it, and a file's settle time counts
+    /// from when it arrived, not from when the daemon got round to it.
     pub fn start(
         inbox: &Path,
         poll: Option<Duration>,
-        events: UnboundedSender<InboxEvent>,
+        events: UnboundedSender<(Instant, InboxEvent)>,
     ) -> notify::Result<Self> {
-        let handler = move |result: notify::Result<notify::Event>| match result {
-            Ok(event) => {
-                for translated in translate(event) {
-                    let _ = events.send(translated);
+        let handler = move |result: notify::Result<notify::Event>| {
+            let at = Instant::now();
+            match result {
+                Ok(event) => {
+                    for translated in translate(event) {
+                        let _ = events.send((at, translated));
+                    }
                 }
-            }
-            Err(error) => {
-                let _ = events.send(InboxEvent::Rescan {
-                    reason: format!("watcher error: {error}"),
-                });
+                Err(error) => {
+                    let _ = events.send((
+                        at,
+                        InboxEvent::Rescan {
+                            reason: format!("watcher error: {error}"),
+                        },
+                    ));
+                }
             }
         };
         let config = Config::default().with_follow_symlinks(false);
