@@ -159,7 +159,7 @@ pub fn parse_html(bytes: &[u8], warnings: &mut Vec<Warning>) -> Result<Document,
         })
         .collect();
     let settled = settle(blocks, false);
-    Ok(Document {
+    let mut document = Document {
         title: (!title.is_empty()).then_some(title),
         dateline,
         paragraphs: settled.paragraphs,
@@ -169,7 +169,45 @@ pub fn parse_html(bytes: &[u8], warnings: &mut Vec<Warning>) -> Result<Document,
         lang: page.lang,
         date: page.date,
         images: Vec::new(),
-    })
+    };
+    drop_unpublishable_characters(&mut document);
+    Ok(document)
+}
+
+/// Character references can write what the bytes could not (`&#1;` is
+/// U+0001): once the page is parsed, characters no feed can carry are
+/// removed from every text of the document, as decoding removes them from
+/// the bytes of the other formats.
+fn drop_unpublishable_characters(document: &mut Document) {
+    fn clean(text: &mut String) {
+        if !text.chars().all(crate::decode::is_publishable_char) {
+            text.retain(crate::decode::is_publishable_char);
+        }
+    }
+    let Document {
+        title,
+        dateline,
+        paragraphs,
+        body_html,
+        contact,
+        about,
+        ..
+    } = document;
+    title.iter_mut().for_each(clean);
+    if let Some(place) = dateline.as_mut().and_then(|d| d.place.as_mut()) {
+        clean(place);
+    }
+    paragraphs.iter_mut().for_each(clean);
+    clean(body_html);
+    for section in contact.iter_mut().chain(about.iter_mut()) {
+        clean(&mut section.heading);
+        section.paragraphs.iter_mut().for_each(clean);
+        clean(&mut section.html);
+    }
+    // A title made only of such characters is no title.
+    if title.as_deref().is_some_and(|t| t.trim().is_empty()) {
+        *title = None;
+    }
 }
 
 /// The inside of the first of the usual containers that holds text, tried
@@ -1021,6 +1059,31 @@ fn table(node: &NodeRef<'_>, depth: usize) -> Option<Block> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn character_references_cannot_smuggle_control_characters() {
+        for page in [
+            "<article><h1>Titre&#1;&#x7; final</h1><p>Un&#2; texte&#127; assez long pour un article.</p></article>",
+            // Found by the property test.
+            "<article><h1>&#1\u{098F}",
+        ] {
+            let mut warnings = Vec::new();
+            let Ok(document) = parse_html(page.as_bytes(), &mut warnings) else {
+                continue;
+            };
+            let texts = document
+                .title
+                .iter()
+                .chain(&document.paragraphs)
+                .chain([&document.body_html]);
+            for text in texts {
+                assert!(
+                    text.chars().all(crate::decode::is_publishable_char),
+                    "{page}: {text:?}"
+                );
+            }
+        }
+    }
 
     #[test]
     fn site_suffixes_are_cut() {
