@@ -22,17 +22,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 #[path = "support/mod.rs"]
 mod support;
 
-use support::{measure, median};
-
-fn pressroom(config: &Path, args: &[&str]) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_pressroom"));
-    command
-        .arg("--config")
-        .arg(config)
-        .args(args)
-        .env("PRESSROOM_LOG", "warn");
-    command
-}
+use support::{measure, median, pressroom};
 
 /// A workspace with 20 published releases, `subscribers` subscribers and
 /// SMTP to the sink on `port`; returns its config.

@@ -20,20 +20,10 @@ use std::process::Command;
 #[path = "support/mod.rs"]
 mod support;
 
-use support::{Measure, measure, median};
+use support::{Measure, measure, median, pressroom};
 
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn pressroom(config: &Path, args: &[&str]) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_pressroom"));
-    command
-        .arg("--config")
-        .arg(config)
-        .args(args)
-        .env("PRESSROOM_LOG", "warn");
-    command
 }
 
 fn generate(count: usize, start: usize, folder: &Path, prefix: &str) {

@@ -1,6 +1,7 @@
 //! What the benchmarks that drive the real binary share: measuring a
 //! command's wall time and peak memory, and medians.
 
+use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -39,4 +40,15 @@ pub fn measure(command: &mut Command) -> Measure {
 pub fn median(mut values: Vec<f64>) -> f64 {
     values.sort_by(f64::total_cmp);
     values[values.len() / 2]
+}
+
+/// `pressroom --config CONFIG ARGS`, logging warnings only.
+pub fn pressroom(config: &Path, args: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_pressroom"));
+    command
+        .arg("--config")
+        .arg(config)
+        .args(args)
+        .env("PRESSROOM_LOG", "warn");
+    command
 }
