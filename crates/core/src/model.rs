@@ -131,6 +131,14 @@ impl ReleaseId {
     }
 }
 
+/// Sets and maps of ids can be queried with a `&str` (the derived order and
+/// equality are those of the string).
+impl std::borrow::Borrow<str> for ReleaseId {
+    fn borrow(&self) -> &str {
+        &self.0
+    }
+}
+
 impl fmt::Display for ReleaseId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)

@@ -9,7 +9,7 @@
 use std::panic::{self, AssertUnwindSafe};
 use std::path::Path;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SubsecRound as _, Utc};
 use pressroom_core::ReleaseId;
 use rusqlite::{Connection, OptionalExtension as _, Params, ToSql};
 
@@ -84,6 +84,14 @@ const VISIBLE: &str = concat!(
     " FROM releases r WHERE r.retracted IS NULL AND +r.visible_from <= ?1
      ORDER BY r.published DESC, r.pk DESC"
 );
+// No order and no text: a table scan that stops at each row's first page.
+const VISIBLE_IDS: &str =
+    "SELECT pk, id FROM releases WHERE retracted IS NULL AND visible_from <= ?1";
+const BY_PK: &str = concat!(
+    "SELECT ",
+    release_columns!(),
+    " FROM releases r WHERE r.pk = ?1"
+);
 const BECAME_VISIBLE: &str = concat!(
     "SELECT ",
     release_columns!(),
@@ -146,6 +154,23 @@ const INSERT_ATTACHMENT: &str = "INSERT INTO attachments (release, position, fil
      media_type, size, sha256, alt, credit, archive_path) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
 const INSERT_HISTORY: &str = "INSERT INTO history (release, revision, at, kind, source_hash,
      archive_path, title) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
+
+/// What [`Store::write_version`] needs of a release already stored.
+struct StoredRow {
+    pk: i64,
+    source_hash: String,
+    revision: u32,
+    tag_id: String,
+    first_ingested: i64,
+}
+
+/// A version written, with what the store kept of the release before it.
+struct Written {
+    outcome: Stored,
+    tag_id: String,
+    first_ingested: i64,
+    revision: u32,
+}
 
 impl Store {
     /// Opens the store in `path`, creating the file and its schema if needed
@@ -247,11 +272,47 @@ impl Store {
     /// the stored latest version has the same `source_hash`, nothing is
     /// written and the result is [`Stored::Unchanged`].
     pub fn store(&mut self, version: NewVersion) -> Result<Stored, StoreError> {
+        self.store_and_get(version).map(|(stored, _)| stored)
+    }
+
+    /// Stores a version as [`Store::store`] does, and returns the release as
+    /// it now stands (`None` when nothing changed) without reading it back:
+    /// what rendering its page needs while a backlog is ingested.
+    pub fn store_and_get(
+        &mut self,
+        version: NewVersion,
+    ) -> Result<(Stored, Option<StoredRelease>), StoreError> {
         let id = version.release.id.to_string();
-        self.in_transaction(
+        let written = self.in_transaction(
             || format!("release '{id}'"),
             |store| store.write_version(&version),
-        )
+        )?;
+        let Some(Written {
+            outcome,
+            tag_id,
+            first_ingested,
+            revision,
+        }) = written
+        else {
+            return Ok((Stored::Unchanged, None));
+        };
+        // Times to the microsecond, as a read would give them.
+        let exact = |t: DateTime<Utc>| t.trunc_subsecs(6);
+        let stored = StoredRelease {
+            tag_id,
+            source_name: version.source_name,
+            source_hash: version.source_hash,
+            archive_path: version.archive_path,
+            first_ingested: time(first_ingested).map_err(self.corrupt(&id, "first_ingested"))?,
+            updated: exact(version.at),
+            published: exact(version.published),
+            visible_from: exact(version.visible_from),
+            retracted: None,
+            revision,
+            attachment_paths: version.attachment_paths,
+            release: version.release,
+        };
+        Ok((outcome, Some(stored)))
     }
 
     /// Withdraws a release: sets `retracted` to `at` and records a history
@@ -381,6 +442,39 @@ impl Store {
         )
     }
 
+    /// Like [`Store::for_each_visible`], in no particular order, but
+    /// `wanted` is asked first with each release's id, and `f` gets only
+    /// the releases it wants: the others are not read past their id (their
+    /// pages were just written from memory). Cheaper than a full walk when
+    /// few are wanted: the walk reads no release's text.
+    pub fn for_each_visible_wanted(
+        &self,
+        now: DateTime<Utc>,
+        mut wanted: impl FnMut(&str) -> bool,
+        mut f: impl FnMut(StoredRelease) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        let what = || "the visible releases".to_owned();
+        let read = self.read_error(what);
+        let mut pks = Vec::new();
+        {
+            let mut stmt = self.conn.prepare_cached(VISIBLE_IDS).map_err(&read)?;
+            let mut rows = stmt.query([micros(now)]).map_err(&read)?;
+            while let Some(row) = rows.next().map_err(&read)? {
+                let id = row
+                    .get_ref(1)
+                    .and_then(|id| Ok(id.as_str()?))
+                    .map_err(&read)?;
+                if wanted(id) {
+                    pks.push(row.get::<_, i64>(0).map_err(&read)?);
+                }
+            }
+        }
+        for pk in pks {
+            self.each(BY_PK, [pk], 1, what, &mut f)?;
+        }
+        Ok(())
+    }
+
     /// The releases not retracted whose `visible_from` is in `(since, now]`:
     /// those an embargo lifting (or an ingest) made visible since `since`,
     /// in the order they became visible.
@@ -492,23 +586,34 @@ impl Store {
         Ok(u64::try_from(count).unwrap_or(0))
     }
 
-    fn write_version(&self, version: &NewVersion) -> Result<Stored, StoreError> {
+    /// Writes a version; `None` when the latest stored one has its bytes.
+    fn write_version(&self, version: &NewVersion) -> Result<Option<Written>, StoreError> {
         let release = &version.release;
         let id = release.id.as_str();
         let write = self.write_error(|| format!("release '{id}'"));
-        let stored: Option<(i64, String, u32)> = self
+        let stored: Option<StoredRow> = self
             .conn
-            .prepare_cached("SELECT pk, source_hash, revision FROM releases WHERE id = ?1")
+            .prepare_cached(
+                "SELECT pk, source_hash, revision, tag_id, first_ingested FROM releases WHERE id = ?1",
+            )
             .and_then(|mut stmt| {
-                stmt.query_row([id], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))
-                    .optional()
+                stmt.query_row([id], |row| {
+                    Ok(StoredRow {
+                        pk: row.get(0)?,
+                        source_hash: row.get(1)?,
+                        revision: row.get(2)?,
+                        tag_id: row.get(3)?,
+                        first_ingested: row.get(4)?,
+                    })
+                })
+                .optional()
             })
             .map_err(&write)?;
         if stored
             .as_ref()
-            .is_some_and(|(_, hash, _)| *hash == version.source_hash)
+            .is_some_and(|row| row.source_hash == version.source_hash)
         {
-            return Ok(Stored::Unchanged);
+            return Ok(None);
         }
         if version.attachment_paths.len() != release.attachments.len() {
             return Err(StoreError::AttachmentPaths {
@@ -552,7 +657,7 @@ impl Store {
             (":contact", &contact),
             (":about", &about),
         ];
-        let (pk, revision, kind, outcome) = match stored {
+        let (pk, revision, kind, outcome) = match &stored {
             None => {
                 let mut params = columns.to_vec();
                 params.extend([(":id", &id as &dyn ToSql), (":tag_id", &version.tag_id)]);
@@ -563,8 +668,8 @@ impl Store {
                 let pk = self.conn.last_insert_rowid();
                 (pk, 1, HistoryKind::Published, Stored::Published)
             }
-            Some((pk, _, revision)) => {
-                let revision = revision + 1;
+            Some(StoredRow { pk, revision, .. }) => {
+                let (pk, revision) = (*pk, revision + 1);
                 let mut params = columns.to_vec();
                 params.extend([(":pk", &pk as &dyn ToSql), (":revision", &revision)]);
                 self.conn
@@ -646,7 +751,16 @@ impl Store {
                 ])
             })
             .map_err(&write)?;
-        Ok(outcome)
+        let (tag_id, first_ingested) = match stored {
+            Some(row) => (row.tag_id, row.first_ingested),
+            None => (version.tag_id.clone(), at),
+        };
+        Ok(Some(Written {
+            outcome,
+            tag_id,
+            first_ingested,
+            revision,
+        }))
     }
 
     fn write_retraction(
@@ -962,6 +1076,9 @@ mod tests {
             ("embargoes lifted", EMBARGOES_LIFTED, "releases_embargoes"),
             ("next embargo", NEXT_EMBARGO, "releases_embargoes"),
             ("by id", BY_ID, "id=?"),
+            ("by pk", BY_PK, "INTEGER PRIMARY KEY"),
+            // A walk of every visible release, never reading their text.
+            ("visible ids", VISIBLE_IDS, "releases_embargoes"),
             ("by hash", BY_HASH, "history_source_hash"),
             ("categories of", CATEGORIES_OF, "PRIMARY KEY"),
             ("attachments of", ATTACHMENTS_OF, "PRIMARY KEY"),

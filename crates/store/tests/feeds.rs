@@ -240,6 +240,44 @@ fn a_retracted_release_leaves_every_output_but_not_the_list() {
 }
 
 #[test]
+fn for_each_visible_wanted_asks_about_every_visible_id_and_reads_only_the_wanted() {
+    let temp = newsroom();
+    let mut asked = Vec::new();
+    let mut read = Vec::new();
+    temp.store
+        .for_each_visible_wanted(
+            at(NOW),
+            |id| {
+                asked.push(id.to_owned());
+                id.starts_with("fr-")
+            },
+            |stored| {
+                read.push(stored.release.id.to_string());
+                Ok(())
+            },
+        )
+        .unwrap();
+    let mut visible = Vec::new();
+    temp.store
+        .for_each_visible(at(NOW), |stored| {
+            visible.push(stored.release.id.to_string());
+            Ok(())
+        })
+        .unwrap();
+    // In no particular order.
+    for ids in [&mut asked, &mut read, &mut visible] {
+        ids.sort();
+    }
+    assert_eq!(asked, visible);
+    let french: Vec<String> = visible
+        .into_iter()
+        .filter(|id| id.starts_with("fr-"))
+        .collect();
+    assert!(!french.is_empty());
+    assert_eq!(read, french);
+}
+
+#[test]
 fn for_each_visible_stops_at_the_first_error() {
     let temp = newsroom();
     let mut calls = 0;

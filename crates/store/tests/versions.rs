@@ -457,3 +457,31 @@ fn a_batch_is_committed_whole_or_not_at_all() {
     temp.reopen();
     assert_eq!(temp.store.count().unwrap(), 2);
 }
+
+#[test]
+fn store_and_get_returns_what_a_read_gives_without_reading() {
+    let mut temp = TempStore::new();
+    let store = &mut temp.store;
+    // Nanoseconds, as the clock gives them: the store keeps microseconds.
+    let first_at = at("2024-03-21T10:00:00Z") + chrono::Duration::nanoseconds(123_456_789);
+    let mut v1 = version(release("port", "fr", &["Port"]), "port.txt", "v1", first_at);
+    v1.tag_id = "tag:example.org,2024-03-21:port".to_owned();
+    let (outcome, returned) = store.store_and_get(v1.clone()).unwrap();
+    assert_eq!(outcome, Stored::Published);
+    assert_eq!(returned, store.release(&id("port")).unwrap());
+    assert_eq!(store.store_and_get(v1).unwrap(), (Stored::Unchanged, None));
+
+    store
+        .retract(&id("port"), at("2024-03-21T12:00:00Z"))
+        .unwrap();
+    let mut second = release("port", "fr", &["Port", "Énergie"]);
+    second.title = "Corrected title".to_owned();
+    let mut v2 = version(second, "port.txt", "v2", at("2024-03-22T08:00:00Z"));
+    v2.tag_id = "tag:example.org,2024-03-22:ignored-for-an-update".to_owned();
+    let (outcome, returned) = store.store_and_get(v2).unwrap();
+    assert_eq!(outcome, Stored::Updated { revision: 2 });
+    let read = store.release(&id("port")).unwrap().unwrap();
+    assert_eq!(returned.as_ref(), Some(&read));
+    assert_eq!(read.tag_id, "tag:example.org,2024-03-21:port");
+    assert_eq!(read.retracted, None);
+}
