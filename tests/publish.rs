@@ -234,6 +234,28 @@ fn an_update_keeps_the_id_and_records_the_change() {
 }
 
 #[test]
+fn two_versions_in_one_backlog_publish_the_later_everywhere() {
+    let workspace = TestWorkspace::new(&[]);
+    // Sorted names: the first version is ingested first.
+    workspace.drop_file(
+        "1-annonce.md",
+        "---\nid: cp-2024-02\n---\n# Premier titre\n\nParis, 3 mars 2024 – Premier texte.\n",
+    );
+    workspace.drop_file(
+        "2-annonce.md",
+        "---\nid: cp-2024-02\n---\n# Titre corrigé\n\nParis, 3 mars 2024 – Texte corrigé.\n",
+    );
+    let summary = workspace.publish(0);
+    assert!(summary.contains("published 1, updated 1"), "{summary}");
+    let entries = read_feed(&workspace.public(), "atom.xml").feed.entries;
+    assert_eq!(entries.len(), 1);
+    assert_eq!(entries[0].title.as_ref().unwrap().content, "Titre corrigé");
+    let page = workspace.read("public/releases/cp-2024-02/index.html");
+    assert!(page.contains("Titre corrigé"), "{page}");
+    assert!(!page.contains("Premier"), "{page}");
+}
+
+#[test]
 fn two_releases_with_the_same_title_and_date_are_both_published() {
     let workspace = TestWorkspace::new(&[]);
     workspace.drop_file(

@@ -11,6 +11,22 @@ use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
+/// Like [`write_if_changed`], for a file that nothing links to before it is
+/// complete (a release's page, written before any feed lists it): a new
+/// file is written in place, without a temporary file and a rename. A crash
+/// midway leaves the outputs' pending marker, and the next run writes it
+/// again. An existing file is still replaced atomically.
+pub fn write_if_changed_unlinked(path: &Path, bytes: &[u8]) -> io::Result<bool> {
+    match create_new(path) {
+        Ok(mut file) => {
+            file.write_all(bytes)?;
+            Ok(true)
+        }
+        Err(error) if error.kind() == io::ErrorKind::AlreadyExists => write_if_changed(path, bytes),
+        Err(error) => Err(error),
+    }
+}
+
 /// Writes `bytes` to `path` atomically (readers see the old file or the new,
 /// never half), unless the file already holds exactly these bytes. Returns
 /// whether the file was written. Nothing is flushed to disk: this is for
@@ -105,12 +121,15 @@ pub fn free_name(folder: &Path, name: &str) -> PathBuf {
 /// writer). Returns the path written. Nothing is flushed: the caller flushes
 /// a whole batch at once with [`sync_filesystem`].
 pub fn store_new_file(folder: &Path, name: &str, bytes: &[u8]) -> io::Result<PathBuf> {
-    fs::create_dir_all(folder)?;
+    // The name as given first: it is almost always free.
+    let mut path = folder.join(name);
     loop {
-        let path = free_name(folder, name);
-        let mut file = match OpenOptions::new().write(true).create_new(true).open(&path) {
+        let mut file = match create_new(&path) {
             Ok(file) => file,
-            Err(error) if error.kind() == io::ErrorKind::AlreadyExists => continue,
+            Err(error) if error.kind() == io::ErrorKind::AlreadyExists => {
+                path = free_name(folder, name);
+                continue;
+            }
             Err(error) => return Err(error),
         };
         if let Err(error) = file.write_all(bytes) {
@@ -118,6 +137,18 @@ pub fn store_new_file(folder: &Path, name: &str, bytes: &[u8]) -> io::Result<Pat
             return Err(error);
         }
         return Ok(path);
+    }
+}
+
+/// Creates a file that must not exist yet, and its folder if missing.
+fn create_new(path: &Path) -> io::Result<File> {
+    let open = || OpenOptions::new().write(true).create_new(true).open(path);
+    match open() {
+        Err(error) if error.kind() == io::ErrorKind::NotFound => {
+            fs::create_dir_all(parent(path))?;
+            open()
+        }
+        result => result,
     }
 }
 

@@ -1,19 +1,17 @@
 //! An open workspace: the folders, the store, the journal and the templates,
 //! and the operations that change them (ingest, retract, regenerate, rebuild).
 //!
-//! The order of steps in an ingest is what makes a crash harmless: the
-//! original is copied into the archive and flushed, the journal line is
-//! flushed, the store's transaction commits, and only then is the file removed
-//! from the inbox. A crash before the commit leaves the file in the inbox, to
-//! be ingested again on the next run (the journal and archive may then hold a
-//! duplicate, which replaying recognises by its hash); a crash after it leaves
-//! at worst a file in the inbox whose bytes are already stored, which the next
-//! run recognises as unchanged.
+//! Ingesting (the `ingest` module) takes files from the inbox into the
+//! archive and the store without ever losing one. While a publish stores
+//! releases, the page pool (`page_pool`) writes their pages from memory.
 //!
 //! Outputs are regenerated from the store, never patched: each feed and page
 //! is rendered whole and written only when its bytes change. A marker in
 //! `state/` records that outputs are being written, so a run that failed (a
 //! full disk, `public/` not writable) is followed by a full regeneration.
+
+mod ingest;
+mod page_pool;
 
 use std::collections::BTreeSet;
 use std::fs;
@@ -22,9 +20,7 @@ use std::sync::Mutex;
 
 use anyhow::Context;
 use chrono::{DateTime, FixedOffset, NaiveTime, TimeZone, Utc};
-use pressroom_core::{
-    AttachmentFile, DroppedFile, Release, ReleaseDate, ReleaseId, parse_release_group,
-};
+use pressroom_core::{DroppedFile, Release, ReleaseDate, ReleaseId, parse_release_group};
 use pressroom_feeds::{Entry, FeedItems, ItemCache, Scope, Templates};
 use pressroom_store::{NewVersion, Store, Stored, StoredRelease};
 use sha2::{Digest, Sha256};
@@ -32,7 +28,9 @@ use sha2::{Digest, Sha256};
 use crate::config::Settings;
 use crate::files;
 use crate::journal::{ArchivedAttachment, Journal, JournalEvent};
-use crate::source::{self, Unit, UnitBytes, UnitReadError};
+use crate::source::{self, Unit};
+use ingest::{Ingest, IngestSink};
+use page_pool::{PageSender, WrittenPages, with_page_pool};
 
 /// What became of one file from the inbox.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -79,6 +77,8 @@ pub struct Dirty {
     pub pages: BTreeSet<ReleaseId>,
     /// Pages of releases no longer visible (retracted): to remove.
     pub removed_pages: BTreeSet<ReleaseId>,
+    /// Pages already written, from memory, while their releases were stored.
+    written_pages: WrittenPages,
 }
 
 /// A scope in an orderable form (feeds' `Scope` holds a `Lang`).
@@ -122,11 +122,11 @@ pub struct Workspace {
     /// in the daemon, a drop makes one new item instead of one per release
     /// of every feed it touches.
     items: Mutex<ItemCache>,
+    /// Set while outputs are being written, from the first page of a
+    /// publish to the end of its regeneration: whether the pending marker
+    /// was already there, left by a run that failed.
+    outputs_begun: Option<bool>,
 }
-
-/// How many files are stored per transaction: large enough that a backlog
-/// costs few disk flushes, small enough to keep memory flat.
-pub const BATCH_SIZE: usize = 256;
 
 /// The file recording when outputs were last regenerated (embargoes that
 /// lifted since then must be published).
@@ -174,6 +174,7 @@ impl Workspace {
             fingerprint,
             written: Default::default(),
             items: Default::default(),
+            outputs_begun: None,
         })
     }
 
@@ -214,328 +215,31 @@ impl Workspace {
             })
     }
 
-    /// Ingests units from the inbox (a release document with its
-    /// attachments, or a stray file) as one batch. Errors are critical (the
-    /// store or the disk failed, and nothing of the batch was stored: its
-    /// files stay in the inbox); anything wrong with a unit itself is its
-    /// outcome. The batch costs a handful of disk flushes, whatever its size:
-    /// the archive copies are flushed together, then the journal, then the
-    /// store's one transaction; the inbox's removals need none.
+    /// Ingests units as one store transaction (see [`ingest`]); the
+    /// outputs are not touched.
+    #[cfg(test)]
     pub fn ingest_batch(
         &mut self,
         units: &[Unit],
         dirty: &mut Dirty,
     ) -> anyhow::Result<Vec<(String, FileOutcome)>> {
-        let now = Utc::now();
-        let mut outcomes = Vec::with_capacity(units.len());
-        let mut ready = Vec::with_capacity(units.len());
-        // Reading, hashing and parsing take most of an ingest's CPU time and
-        // need nothing but the settings: they run on every core.
-        let settings = &self.settings;
-        let prepared = parallel_map(units, |unit| {
-            let source_name = relative_path(&settings.inbox, &unit.path);
-            let prepared = Self::prepare(settings, unit, &source_name, now);
-            (source_name, prepared)
-        });
-        for (source_name, prepared) in prepared {
-            match prepared? {
-                Ok(prepared) => ready.push(prepared),
-                Err(outcome) => outcomes.push((source_name, outcome)),
+        /// Keeps the outcomes; pages are left to a regeneration.
+        struct Outcomes(Vec<(String, FileOutcome)>);
+        impl IngestSink for Outcomes {
+            fn stored(&mut self, _: StoredRelease) {}
+            fn outcome(&mut self, source_name: String, outcome: FileOutcome) {
+                self.0.push((source_name, outcome));
             }
+            fn progress(&mut self, _: usize) {}
         }
-        if ready.is_empty() {
-            return Ok(outcomes);
+        let mut outcomes = Outcomes(Vec::new());
+        Ingest {
+            settings: &self.settings,
+            journal: &self.journal,
+            store: &mut self.store,
         }
-        let settings = &self.settings;
-        let journal = &self.journal;
-        let mut consumed: Vec<Unit> = Vec::with_capacity(ready.len());
-        let stored_outcomes =
-            self.store
-                .batch(|store| -> anyhow::Result<Vec<(String, FileOutcome)>> {
-                    let mut results = Vec::with_capacity(ready.len());
-                    let mut events = Vec::new();
-                    let mut archived = files::PendingFlush::default();
-                    let month_folder = settings.archive.join(
-                        now.with_timezone(&settings.time_zone)
-                            .format("%Y/%m")
-                            .to_string(),
-                    );
-                    for prepared in ready {
-                        let Prepared {
-                            unit,
-                            source_name,
-                            file_name,
-                            bytes,
-                            hash,
-                            mut release,
-                            files: attachment_files,
-                        } = prepared;
-                        if let Some(stored) = store.release_by_hash(&hash)?
-                            && stored.source_hash == hash
-                        {
-                            consumed.push(unit);
-                            results.push((source_name, FileOutcome::Unchanged(stored.release.id)));
-                            continue;
-                        }
-                        let explicit = release.id.as_str() != release.slug;
-                        release.id = store.resolve_id(&release.id, explicit, &source_name)?;
-                        let previous = store.release(&release.id)?;
-                        let archive_error = || {
-                            format!(
-                                "cannot archive '{source_name}' into '{}'",
-                                month_folder.display()
-                            )
-                        };
-                        let archived_path =
-                            files::store_new_file(&month_folder, &file_name, &bytes)
-                                .with_context(archive_error)?;
-                        archived.add(&archived_path);
-                        let archive_path = relative_path(&settings.archive, &archived_path);
-                        // Attachments sit beside their document's copy, in a
-                        // folder named after it, under their published names.
-                        let attachment_folder = month_folder.join(format!(
-                            "{}.files",
-                            archived_path
-                                .file_name()
-                                .map(|n| n.to_string_lossy())
-                                .unwrap_or_default()
-                        ));
-                        let mut attachment_paths = Vec::with_capacity(attachment_files.len());
-                        let mut journal_attachments = Vec::with_capacity(attachment_files.len());
-                        for file in attachment_files {
-                            let path = files::store_new_file(
-                                &attachment_folder,
-                                &file.file_name,
-                                &file.bytes,
-                            )
-                            .with_context(archive_error)?;
-                            archived.add(&path);
-                            let path = relative_path(&settings.archive, &path);
-                            journal_attachments.push(ArchivedAttachment {
-                                file: file.file_name,
-                                dropped_as: file.dropped_as,
-                                archive_path: path.clone(),
-                            });
-                            attachment_paths.push(path);
-                        }
-                        let first_ingested = previous.as_ref().map_or(now, |p| p.first_ingested);
-                        let published =
-                            published_time(&release, first_ingested, &settings.time_zone);
-                        // An update of a release already out stays out since then (digests
-                        // count it once); an embargo always decides.
-                        let visible_from = match release.embargo {
-                            Some(embargo) => embargo.to_utc(),
-                            None => previous.as_ref().map_or(now, |p| p.visible_from.min(now)),
-                        };
-                        let tag_id = match &previous {
-                            Some(previous) => previous.tag_id.clone(),
-                            None => tag_id(settings, &release.id, published),
-                        };
-                        events.push(JournalEvent::Ingest {
-                            at: now,
-                            id: release.id.to_string(),
-                            tag_id: tag_id.clone(),
-                            source_name: source_name.clone(),
-                            archive_path: archive_path.clone(),
-                            hash: hash.clone(),
-                            published,
-                            visible_from,
-                            attachments: journal_attachments,
-                            release_folder: unit.release_folder,
-                        });
-                        if let Some(previous) = &previous {
-                            dirty.touch(&previous.release);
-                        }
-                        dirty.touch(&release);
-                        dirty.pages.insert(release.id.clone());
-                        let id = release.id.clone();
-                        let stored = store.store(NewVersion {
-                            release,
-                            tag_id,
-                            source_name: source_name.clone(),
-                            source_hash: hash,
-                            archive_path,
-                            at: now,
-                            published,
-                            visible_from,
-                            attachment_paths,
-                        })?;
-                        consumed.push(unit);
-                        results.push((
-                            source_name,
-                            match stored {
-                                Stored::Published => FileOutcome::Published(id),
-                                Stored::Updated { revision } => FileOutcome::Updated(id, revision),
-                                Stored::Unchanged => FileOutcome::Unchanged(id),
-                            },
-                        ));
-                    }
-                    // Originals first, then the journal: both are on disk before the
-                    // store commits (when this closure returns).
-                    archived.flush(&settings.archive).with_context(|| {
-                        format!("cannot flush '{}' to disk", settings.archive.display())
-                    })?;
-                    journal
-                        .append_all(&events)
-                        .context("cannot write the archive journal")?;
-                    Ok(results)
-                })?;
-        outcomes.extend(stored_outcomes);
-        // The removals are not flushed: the releases are durably stored, so
-        // a file that a power cut brings back is recognised by its hash and
-        // counted unchanged. Nothing can be lost either way.
-        for unit in &consumed {
-            for path in unit.files() {
-                match std::fs::remove_file(path) {
-                    Ok(()) => {}
-                    Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
-                    Err(error) => {
-                        return Err(error).with_context(|| {
-                            format!("cannot remove '{}' from the inbox", path.display())
-                        });
-                    }
-                }
-            }
-            // A release folder goes with its files; one that still holds an
-            // editor's file (a .DS_Store) stays, as that file does.
-            if let Some(folder) = unit.folder() {
-                let _ = fs::remove_dir(folder);
-            }
-        }
-        Ok(outcomes)
-    }
-
-    /// Reads and parses one unit. `Err` holds a final outcome (rejected,
-    /// skipped); `Ok` a release ready to be stored.
-    fn prepare(
-        settings: &Settings,
-        unit: &Unit,
-        source_name: &str,
-        now: DateTime<Utc>,
-    ) -> anyhow::Result<Result<Prepared, FileOutcome>> {
-        let UnitBytes { document, dropped } = match source::read_unit(unit, &settings.parse) {
-            Ok(bytes) => bytes,
-            Err(UnitReadError::Later(why)) => return Ok(Err(FileOutcome::Skipped(why))),
-            Err(UnitReadError::Refused(reason)) => {
-                return Self::reject(settings, unit, source_name, &reason, now).map(Err);
-            }
-        };
-        let file_name = unit
-            .path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let hash = unit_hash(&document, &dropped);
-        let parsed = match parse_release_group(&file_name, &document, dropped, &settings.parse) {
-            Ok(parsed) => {
-                for warning in &parsed.warnings {
-                    tracing::warn!(file = %source_name, "{warning}");
-                }
-                parsed
-            }
-            Err(rejected) => {
-                return Self::reject(
-                    settings,
-                    unit,
-                    source_name,
-                    &rejected.error.to_string(),
-                    now,
-                )
-                .map(Err);
-            }
-        };
-        let mut release = parsed.release;
-        for category in categories_of(source_name, unit.release_folder) {
-            if !release.categories.contains(&category) {
-                release.categories.push(category);
-            }
-        }
-        Ok(Ok(Prepared {
-            unit: unit.clone(),
-            source_name: source_name.to_owned(),
-            file_name,
-            bytes: document,
-            hash,
-            release,
-            files: parsed.files,
-        }))
-    }
-
-    /// Moves a unit that cannot be published to `rejected/`, with a note: a
-    /// release folder as a whole, a document and its attachments side by
-    /// side. Nothing of it is published, and nothing is lost.
-    fn reject(
-        settings: &Settings,
-        unit: &Unit,
-        source_name: &str,
-        reason: &str,
-        now: DateTime<Utc>,
-    ) -> anyhow::Result<FileOutcome> {
-        let rejected = &settings.rejected;
-        let move_error = |path: &Path| {
-            format!(
-                "cannot move '{}' to '{}'",
-                path.display(),
-                rejected.display()
-            )
-        };
-        let name_of = |path: &Path| {
-            path.file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default()
-        };
-        let (note_name, kept, what) = match unit.folder() {
-            Some(folder) => {
-                let moved = files::move_folder_into(folder, rejected)
-                    .with_context(|| move_error(folder))?;
-                let moved_name = name_of(&moved);
-                (
-                    moved_name.clone(),
-                    format!("The folder is kept here, unchanged, as \"{moved_name}/\"."),
-                    "the folder",
-                )
-            }
-            None => {
-                let mut moved_names = Vec::new();
-                for path in unit.files() {
-                    let moved =
-                        files::move_into(path, rejected).with_context(|| move_error(path))?;
-                    moved_names.push(name_of(&moved));
-                }
-                let (kept, what) = match moved_names.as_slice() {
-                    [one] => (
-                        format!("The file is kept here, unchanged, as \"{one}\"."),
-                        "the file",
-                    ),
-                    names => (
-                        format!(
-                            "The files are kept here, unchanged, as {}.",
-                            names
-                                .iter()
-                                .map(|n| format!("\"{n}\""))
-                                .collect::<Vec<_>>()
-                                .join(", ")
-                        ),
-                        "the files",
-                    ),
-                };
-                (moved_names.swap_remove(0), kept, what)
-            }
-        };
-        let local = now.with_timezone(&settings.time_zone);
-        let note = format!(
-            "Pressroom could not publish \"{source_name}\" (received {}).\n\n\
-             Reason: {reason}\n\n\
-             {kept}\n\
-             To publish it, correct it and drop it into the inbox again; this note and {what} can then be deleted.\n\
-             To see what Pressroom makes of a file before dropping it: pressroom check FILE\n",
-            local.format("%Y-%m-%d %H:%M %Z"),
-        );
-        let note_path = rejected.join(format!("{note_name}.error.txt"));
-        files::write_atomically(&note_path, note.as_bytes())
-            .with_context(|| format!("cannot write '{}'", note_path.display()))?;
-        tracing::warn!(file = %source_name, reason, "rejected");
-        Ok(FileOutcome::Rejected(reason.to_owned()))
+        .run(units, dirty, &mut outcomes)?;
+        Ok(outcomes.0)
     }
 
     /// Withdraws a release from every output; its archive copy and history stay.
@@ -562,8 +266,9 @@ impl Workspace {
         Ok(retracted)
     }
 
-    /// Ingests `units` in batches, then regenerates the outputs once.
-    /// `progress` is told how many units are done after each batch.
+    /// Ingests `units`, writing the page of each release as it is stored,
+    /// then regenerates the rest of the outputs once. `progress` is told
+    /// how many units are done after each batch.
     pub fn publish(
         &mut self,
         units: &[Unit],
@@ -571,14 +276,44 @@ impl Workspace {
     ) -> anyhow::Result<(RunReport, usize)> {
         let mut report = RunReport::default();
         let mut dirty = Dirty::default();
-        let mut done = 0;
-        for batch in batches(units) {
-            for (source_name, outcome) in self.ingest_batch(batch, &mut dirty)? {
-                log_outcome(&source_name, &outcome);
-                report.record(&source_name, &outcome);
+        if !units.is_empty() {
+            // Pages are written before the store commits: a failure leaves
+            // the marker, and the next run renders everything again.
+            self.begin_outputs()?;
+            let Self {
+                settings,
+                store,
+                journal,
+                templates,
+                written,
+                ..
+            } = self;
+            let outputs = Outputs {
+                settings,
+                templates,
+                written,
+            };
+            let mut ingest = Ingest {
+                settings,
+                journal,
+                store,
+            };
+            let ingested = with_page_pool(outputs, |pages| {
+                let mut sink = PublishSink {
+                    pages,
+                    report: &mut report,
+                    progress,
+                    done: 0,
+                };
+                ingest.run(units, &mut dirty, &mut sink)
+            });
+            match ingested {
+                Ok(((), pages)) => dirty.written_pages = pages,
+                Err(error) => {
+                    self.outputs_begun = None;
+                    return Err(error);
+                }
             }
-            done += batch.len();
-            progress(done);
         }
         let written = self.refresh(&mut dirty)?;
         Ok((report, written))
@@ -638,17 +373,43 @@ impl Workspace {
         everything: bool,
         now: DateTime<Utc>,
     ) -> anyhow::Result<usize> {
+        let result = self.write_outputs(dirty, everything, now);
+        // Done, or failed with the marker left for the next run.
+        self.outputs_begun = None;
+        result
+    }
+
+    /// Creates the pending marker, unless this run already did; returns
+    /// whether an earlier run that failed had left it.
+    fn begin_outputs(&mut self) -> anyhow::Result<bool> {
+        if let Some(left_over) = self.outputs_begun {
+            return Ok(left_over);
+        }
         let pending = self.settings.state.join(OUTPUTS_PENDING);
-        let fingerprint_path = self.settings.state.join(OUTPUTS_FINGERPRINT);
-        let fingerprint_changed = fs::read_to_string(&fingerprint_path).ok().as_deref()
-            != Some(self.fingerprint.as_str());
-        let everything = everything || pending.exists() || fingerprint_changed;
+        let left_over = pending.exists();
         // Durable before any output is touched: a crash while outputs are
         // written (without a flush each) leaves it, and the next run renders
         // everything again.
         files::create_marker(&pending, b"outputs are being written\n")
             .context("cannot write to the state folder")?;
-        let mut written = 0;
+        self.outputs_begun = Some(left_over);
+        Ok(left_over)
+    }
+
+    fn write_outputs(
+        &mut self,
+        dirty: &Dirty,
+        everything: bool,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<usize> {
+        let pending = self.settings.state.join(OUTPUTS_PENDING);
+        let fingerprint_path = self.settings.state.join(OUTPUTS_FINGERPRINT);
+        let fingerprint_changed = fs::read_to_string(&fingerprint_path).ok().as_deref()
+            != Some(self.fingerprint.as_str());
+        let left_over = self.begin_outputs()?;
+        let everything = everything || left_over || fingerprint_changed;
+        let early = &dirty.written_pages;
+        let mut written = early.files;
         // Pages first, so that no feed ever links to a page not yet written;
         // withdrawn pages last, once no feed links to them any more.
         let mut withdrawn: Vec<String> = dirty
@@ -656,10 +417,11 @@ impl Workspace {
             .iter()
             .map(|id| id.to_string())
             .collect();
+        let started = std::time::Instant::now();
         let visible = if everything {
-            Some(self.render_all_pages(now, &mut written)?)
+            Some(self.render_all_pages(now, &early.ids, &mut written)?)
         } else {
-            for id in &dirty.pages {
+            for id in dirty.pages.difference(&early.ids) {
                 match self.render_page(id, now)? {
                     Some(count) => written += count,
                     None => withdrawn.push(id.to_string()),
@@ -672,9 +434,13 @@ impl Workspace {
         } else {
             dirty.scopes.iter().cloned().collect()
         };
+        let pages_time = started.elapsed();
+        let started = std::time::Instant::now();
         for scope in &scopes {
             written += self.render_scope(scope, now)?;
         }
+        let scopes_time = started.elapsed();
+        let started = std::time::Instant::now();
         match visible {
             Some(visible) => self.remove_pages_except(&visible)?,
             None => {
@@ -691,6 +457,14 @@ impl Workspace {
             .with_context(|| {
                 format!("cannot flush '{}' to disk", self.settings.public.display())
             })?;
+        tracing::debug!(
+            everything,
+            pages_ms = pages_time.as_millis(),
+            scopes = scopes.len(),
+            scopes_ms = scopes_time.as_millis(),
+            flush_ms = started.elapsed().as_millis(),
+            "outputs regenerated"
+        );
         if fingerprint_changed {
             files::write_atomically(&fingerprint_path, self.fingerprint.as_bytes())
                 .context("cannot write to the state folder")?;
@@ -777,70 +551,35 @@ impl Workspace {
         }
     }
 
-    /// Writes the page of every visible release; returns their ids. The
-    /// store is read on this thread, one release at a time; pages are
-    /// rendered and written by [`parallelism`] threads.
+    /// Writes the page of every visible release but those in `written`
+    /// (written from memory in this run); returns the ids of all. The store
+    /// is read on this thread, one release at a time; pages are rendered
+    /// and written by the page pool's threads.
     fn render_all_pages(
         &self,
         now: DateTime<Utc>,
+        written_early: &BTreeSet<ReleaseId>,
         written: &mut usize,
     ) -> anyhow::Result<BTreeSet<String>> {
-        let outputs = self.outputs();
         let mut visible = BTreeSet::new();
-        let count = std::sync::atomic::AtomicUsize::new(0);
-        let failure: Mutex<Option<anyhow::Error>> = Mutex::new(None);
-        let render = |stored: &StoredRelease| match outputs.write_page(stored) {
-            Ok(pages) => {
-                count.fetch_add(pages, std::sync::atomic::Ordering::Relaxed);
-            }
-            Err(error) => {
-                lock(&failure).get_or_insert(error);
-            }
-        };
-        let threads = parallelism();
-        let walked = if threads <= 1 {
-            self.store.for_each_visible(now, |stored| {
-                visible.insert(stored.release.id.to_string());
-                render(&stored);
-                Ok(())
-            })
-        } else {
-            // Bounded: memory holds a few releases, not the archive.
-            let (sender, receiver) = std::sync::mpsc::sync_channel::<StoredRelease>(64);
-            let receiver = Mutex::new(receiver);
-            std::thread::scope(|scope| {
-                let receiver = &receiver;
-                let render = &render;
-                for _ in 0..threads {
-                    scope.spawn(move || {
-                        loop {
-                            let next = lock(receiver).recv();
-                            match next {
-                                Ok(stored) => render(&stored),
-                                Err(_) => break,
-                            }
-                        }
-                    });
-                }
-                let walked = self.store.for_each_visible(now, |stored| {
-                    visible.insert(stored.release.id.to_string());
-                    // The renderers stop only when this sender is dropped.
-                    let _ = sender.send(stored);
-                    Ok(())
-                });
-                drop(sender);
-                walked
-            })
-        };
-        walked?;
-        *written += count.into_inner();
-        match failure
-            .into_inner()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-        {
-            Some(error) => Err(error),
-            None => Ok(visible),
-        }
+        let (walked, pages) = with_page_pool(self.outputs(), |pages| {
+            self.store
+                .for_each_visible_wanted(
+                    now,
+                    |id| {
+                        visible.insert(id.to_owned());
+                        !written_early.contains(id)
+                    },
+                    |stored| {
+                        pages.send(stored);
+                        Ok(())
+                    },
+                )
+                .map_err(anyhow::Error::from)
+        })?;
+        let () = walked;
+        *written += pages.files;
+        Ok(visible)
     }
 
     /// Removes the pages of releases no longer visible (retracted, or from another store).
@@ -1058,7 +797,8 @@ impl Outputs<'_> {
         let page = self
             .templates
             .render_release_page(&self.settings.site, &entry)?;
-        written += usize::from(self.write_output(&self.page_path(&stored.release.id), &page)?);
+        written +=
+            usize::from(self.write_release_file(&self.page_path(&stored.release.id), &page)?);
         Ok(written)
     }
 
@@ -1105,7 +845,7 @@ impl Outputs<'_> {
                 );
                 continue;
             }
-            written += usize::from(self.write_output(&target, &bytes)?);
+            written += usize::from(self.write_release_file(&target, &bytes)?);
         }
         if let Ok(entries) = fs::read_dir(&folder) {
             for entry in entries.flatten() {
@@ -1122,8 +862,18 @@ impl Outputs<'_> {
     /// Writes an output file atomically, only when its bytes changed, and
     /// remembers it for the flush that ends the regeneration.
     fn write_output(&self, path: &Path, bytes: &[u8]) -> anyhow::Result<bool> {
-        let written = files::write_if_changed(path, bytes)
-            .with_context(|| format!("cannot write '{}'", path.display()))?;
+        self.remember(path, files::write_if_changed(path, bytes))
+    }
+
+    /// Writes a file of a release's folder (its page, its attachments) like
+    /// [`Outputs::write_output`], but a new one in place: no feed links to
+    /// it before it is complete.
+    fn write_release_file(&self, path: &Path, bytes: &[u8]) -> anyhow::Result<bool> {
+        self.remember(path, files::write_if_changed_unlinked(path, bytes))
+    }
+
+    fn remember(&self, path: &Path, written: std::io::Result<bool>) -> anyhow::Result<bool> {
+        let written = written.with_context(|| format!("cannot write '{}'", path.display()))?;
         if written {
             lock(self.written).add(path);
         }
@@ -1152,6 +902,31 @@ impl Outputs<'_> {
     }
 }
 
+/// What a publish does with what its ingest reports: pages written at once,
+/// outcomes logged and counted, progress shown.
+struct PublishSink<'a> {
+    pages: &'a mut PageSender,
+    report: &'a mut RunReport,
+    progress: &'a mut dyn FnMut(usize),
+    done: usize,
+}
+
+impl IngestSink for PublishSink<'_> {
+    fn stored(&mut self, release: StoredRelease) {
+        self.pages.render(release);
+    }
+
+    fn outcome(&mut self, source_name: String, outcome: FileOutcome) {
+        log_outcome(&source_name, &outcome);
+        self.report.record(&source_name, &outcome);
+    }
+
+    fn progress(&mut self, units: usize) {
+        self.done += units;
+        (self.progress)(self.done);
+    }
+}
+
 /// How many threads CPU-bound work is spread over: the cores there are,
 /// at most four (beyond that, the disk and the store's one writer are the
 /// limit).
@@ -1161,7 +936,7 @@ fn parallelism() -> usize {
 
 /// `f` over `items` on [`parallelism`] threads, results in the items' order.
 /// A panic in a thread goes on in the caller.
-fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+fn parallel_map<'a, T: Sync, R: Send>(items: &'a [T], f: impl Fn(&'a T) -> R + Sync) -> Vec<R> {
     let threads = parallelism().min(items.len());
     if threads <= 1 {
         return items.iter().map(f).collect();
@@ -1205,65 +980,6 @@ pub fn log_outcome(source_name: &str, outcome: &FileOutcome) {
         }
         FileOutcome::Rejected(_) => {}
     }
-}
-
-/// A unit read and parsed, waiting for its batch to be stored.
-struct Prepared {
-    unit: Unit,
-    source_name: String,
-    file_name: String,
-    bytes: Vec<u8>,
-    hash: String,
-    release: Release,
-    /// The bytes of `release.attachments`, in the same order.
-    files: Vec<AttachmentFile>,
-}
-
-/// The most bytes of files (documents and attachments) read into one batch,
-/// unless one unit alone holds more: photos are large, and a batch is held
-/// in memory until it is stored.
-const BATCH_BYTES: u64 = 64 * 1024 * 1024;
-
-/// `units` cut into batches of at most [`BATCH_SIZE`] units and, as far as
-/// their sizes on disk tell, [`BATCH_BYTES`] bytes.
-fn batches(units: &[Unit]) -> Vec<&[Unit]> {
-    let mut batches = Vec::new();
-    let mut start = 0;
-    let mut bytes = 0u64;
-    for (index, unit) in units.iter().enumerate() {
-        let size: u64 = unit
-            .files()
-            .filter_map(|path| fs::symlink_metadata(path).ok())
-            .map(|m| m.len())
-            .sum();
-        let full = index - start == BATCH_SIZE || bytes.saturating_add(size) > BATCH_BYTES;
-        if index > start && full {
-            batches.push(&units[start..index]);
-            start = index;
-            bytes = 0;
-        }
-        bytes = bytes.saturating_add(size);
-    }
-    if start < units.len() {
-        batches.push(&units[start..]);
-    }
-    batches
-}
-
-/// What identifies a version's bytes: the document's SHA-256 when it comes
-/// alone (so stores written before attachments still recognise re-drops),
-/// else the SHA-256 of its hash and each attachment's name and hash.
-fn unit_hash(document: &[u8], dropped: &[DroppedFile]) -> String {
-    let document_hash = hex_sha256(document);
-    if dropped.is_empty() {
-        return document_hash;
-    }
-    let mut parts: Vec<String> = dropped
-        .iter()
-        .map(|file| format!("{}\t{}", file.name, hex_sha256(&file.bytes)))
-        .collect();
-    parts.sort();
-    hex_sha256(format!("{document_hash}\n{}", parts.join("\n")).as_bytes())
 }
 
 /// `path` relative to `root`, with `/` separators.

@@ -1,0 +1,512 @@
+//! Taking units from the inbox into the store and the archive.
+//!
+//! A group of units is one store transaction, read and parsed
+//! [`BATCH_SIZE`] at a time on every core. The order of steps is what makes
+//! a crash harmless: the originals are copied into the archive (by the
+//! threads that parse them) and flushed, the journal lines are flushed, the
+//! store's transaction commits, and only then are the files removed from the
+//! inbox. A crash before the commit leaves the files in the inbox, to be
+//! ingested again on the next run (the journal and archive may then hold a
+//! duplicate, which replaying recognises by its hash); a crash after it
+//! leaves at worst files in the inbox whose bytes are already stored, which
+//! the next run recognises as unchanged.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::sync::mpsc;
+
+use anyhow::Context;
+use chrono::{DateTime, Utc};
+use pressroom_core::{DroppedFile, Release, parse_release_group};
+use pressroom_store::{NewVersion, Store, Stored, StoredRelease};
+
+use super::{
+    Dirty, FileOutcome, categories_of, hex_sha256, parallel_map, published_time, relative_path,
+    tag_id,
+};
+use crate::config::Settings;
+use crate::files;
+use crate::journal::{ArchivedAttachment, Journal, JournalEvent};
+use crate::source::{self, Unit, UnitBytes, UnitReadError};
+
+/// How many units are read and parsed at once: enough to keep every core
+/// busy, few enough to keep memory flat.
+pub const BATCH_SIZE: usize = 256;
+
+/// How many units one store transaction takes at most. Each commit flushes
+/// the archive, the journal and the store, and rewrites the index pages it
+/// touched: a backlog of 10,000 costs five commits, not forty. A crash loses
+/// no file either way (they stay in the inbox until their commit).
+pub const GROUP_SIZE: usize = 2048;
+
+/// What ingesting needs of a workspace: the store is written, the rest read.
+pub(super) struct Ingest<'a> {
+    pub settings: &'a Settings,
+    pub journal: &'a Journal,
+    pub store: &'a mut Store,
+}
+
+/// Where an ingest reports what it does, as it goes.
+pub(super) trait IngestSink {
+    /// A release just stored and visible now, as it stands, before its
+    /// transaction commits (to write its page meanwhile).
+    fn stored(&mut self, release: StoredRelease);
+    /// What became of a unit: once its group is committed for those stored.
+    fn outcome(&mut self, source_name: String, outcome: FileOutcome);
+    /// How many more units were read.
+    fn progress(&mut self, units: usize);
+}
+
+/// A batch of units read and parsed, in the units' order.
+type PreparedBatch<'u> = Vec<(String, anyhow::Result<Result<Prepared<'u>, FileOutcome>>)>;
+
+impl Ingest<'_> {
+    /// Ingests units (release documents with their attachments, or stray
+    /// files), [`GROUP_SIZE`] per store transaction. Errors are critical
+    /// (the store or the disk failed, and nothing of the failed group was
+    /// stored: its files stay in the inbox); anything wrong with a unit
+    /// itself is its outcome.
+    pub fn run(
+        &mut self,
+        units: &[Unit],
+        dirty: &mut Dirty,
+        sink: &mut dyn IngestSink,
+    ) -> anyhow::Result<()> {
+        let now = Utc::now();
+        let settings = self.settings;
+        let month_folder = &settings.archive.join(
+            now.with_timezone(&settings.time_zone)
+                .format("%Y/%m")
+                .to_string(),
+        );
+        std::thread::scope(|scope| {
+            // Reading, hashing, parsing and archiving take most of an
+            // ingest's time and need nothing but the settings: they run on
+            // every core, a batch ahead of the store (also while it waits
+            // for the disk at a commit).
+            let (sender, receiver) = mpsc::sync_channel::<PreparedBatch<'_>>(1);
+            scope.spawn(move || {
+                for batch in batches(units) {
+                    let prepared = parallel_map(batch, |unit| {
+                        let source_name = relative_path(&settings.inbox, &unit.path);
+                        let prepared = prepare(settings, unit, &source_name, month_folder, now);
+                        (source_name, prepared)
+                    });
+                    if sender.send(prepared).is_err() {
+                        // The store failed: the rest stays in the inbox.
+                        break;
+                    }
+                }
+            });
+            let mut prepared = receiver.into_iter().peekable();
+            while prepared.peek().is_some() {
+                self.group(&mut prepared, now, dirty, sink)?;
+            }
+            Ok(())
+        })
+    }
+
+    /// Stores batches from `prepared` in one transaction, until it holds
+    /// [`GROUP_SIZE`] units or `prepared` ends, then takes their files from
+    /// the inbox.
+    fn group<'u>(
+        &mut self,
+        prepared: &mut dyn Iterator<Item = PreparedBatch<'u>>,
+        now: DateTime<Utc>,
+        dirty: &mut Dirty,
+        sink: &mut dyn IngestSink,
+    ) -> anyhow::Result<()> {
+        let settings = self.settings;
+        let journal = self.journal;
+        let started = std::time::Instant::now();
+        let mut stored_units: Vec<(&'u Unit, String, FileOutcome)> = Vec::new();
+        let mut count = 0;
+        self.store.batch(|store| -> anyhow::Result<()> {
+            let mut events = Vec::new();
+            let mut archived = files::PendingFlush::default();
+            while count < GROUP_SIZE {
+                let Some(batch) = prepared.next() else { break };
+                let read = batch.len();
+                count += read;
+                let mut ready = Vec::with_capacity(batch.len());
+                let mut failure = None;
+                for (source_name, prepared) in batch {
+                    match prepared {
+                        Ok(Ok(prepared)) => {
+                            for path in &prepared.copies {
+                                archived.add(path);
+                            }
+                            ready.push(prepared);
+                        }
+                        // Rejected or left in the inbox: final already.
+                        Ok(Err(outcome)) => sink.outcome(source_name, outcome),
+                        Err(error) => {
+                            failure.get_or_insert(error);
+                        }
+                    }
+                }
+                if let Some(error) = failure {
+                    return Err(error);
+                }
+                for prepared in ready {
+                    let (unit, source_name, outcome, event) =
+                        store_one(store, settings, prepared, now, dirty, sink)?;
+                    stored_units.push((unit, source_name, outcome));
+                    events.extend(event);
+                }
+                sink.progress(read);
+            }
+            // Originals first, then the journal: both are on disk before the
+            // store commits (when this closure returns).
+            archived.flush(&settings.archive).with_context(|| {
+                format!("cannot flush '{}' to disk", settings.archive.display())
+            })?;
+            journal
+                .append_all(&events)
+                .context("cannot write the archive journal")
+        })?;
+        let store_time = started.elapsed();
+        let started = std::time::Instant::now();
+        // The removals are not flushed: the releases are durably stored, so
+        // a file that a power cut brings back is recognised by its hash and
+        // counted unchanged. Nothing can be lost either way.
+        for (unit, source_name, outcome) in stored_units {
+            for path in unit.files() {
+                match fs::remove_file(path) {
+                    Ok(()) => {}
+                    Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
+                    Err(error) => {
+                        return Err(error).with_context(|| {
+                            format!("cannot remove '{}' from the inbox", path.display())
+                        });
+                    }
+                }
+            }
+            // A release folder goes with its files; one that still holds an
+            // editor's file (a .DS_Store) stays, as that file does.
+            if let Some(folder) = unit.folder() {
+                let _ = fs::remove_dir(folder);
+            }
+            sink.outcome(source_name, outcome);
+        }
+        tracing::debug!(
+            units = count,
+            store_ms = store_time.as_millis(),
+            remove_ms = started.elapsed().as_millis(),
+            "group ingested"
+        );
+        Ok(())
+    }
+}
+
+/// Stores one prepared unit in the open transaction: the unit it consumed,
+/// its name and outcome, and the journal event to record.
+fn store_one<'u>(
+    store: &mut Store,
+    settings: &Settings,
+    prepared: Prepared<'u>,
+    now: DateTime<Utc>,
+    dirty: &mut Dirty,
+    sink: &mut dyn IngestSink,
+) -> anyhow::Result<(&'u Unit, String, FileOutcome, Option<JournalEvent>)> {
+    let Prepared {
+        unit,
+        source_name,
+        hash,
+        mut release,
+        archive_path,
+        attachments,
+        copies,
+    } = prepared;
+    if let Some(stored) = store.release_by_hash(&hash)?
+        && stored.source_hash == hash
+    {
+        // Already archived when these bytes were first stored.
+        for copy in &copies {
+            if let Err(error) = fs::remove_file(copy) {
+                tracing::warn!(file = %copy.display(), "cannot remove a needless archive copy: {error}");
+            }
+        }
+        let outcome = FileOutcome::Unchanged(stored.release.id);
+        return Ok((unit, source_name, outcome, None));
+    }
+    let explicit = release.id.as_str() != release.slug;
+    release.id = store.resolve_id(&release.id, explicit, &source_name)?;
+    let previous = store.release(&release.id)?;
+    let first_ingested = previous.as_ref().map_or(now, |p| p.first_ingested);
+    let published = published_time(&release, first_ingested, &settings.time_zone);
+    // An update of a release already out stays out since then (digests
+    // count it once); an embargo always decides.
+    let visible_from = match release.embargo {
+        Some(embargo) => embargo.to_utc(),
+        None => previous.as_ref().map_or(now, |p| p.visible_from.min(now)),
+    };
+    let tag_id = match &previous {
+        Some(previous) => previous.tag_id.clone(),
+        None => tag_id(settings, &release.id, published),
+    };
+    let attachment_paths = attachments.iter().map(|a| a.archive_path.clone()).collect();
+    let event = JournalEvent::Ingest {
+        at: now,
+        id: release.id.to_string(),
+        tag_id: tag_id.clone(),
+        source_name: source_name.clone(),
+        archive_path: archive_path.clone(),
+        hash: hash.clone(),
+        published,
+        visible_from,
+        attachments,
+        release_folder: unit.release_folder,
+    };
+    if let Some(previous) = &previous {
+        dirty.touch(&previous.release);
+    }
+    dirty.touch(&release);
+    dirty.pages.insert(release.id.clone());
+    let id = release.id.clone();
+    let (outcome, now_stored) = store.store_and_get(NewVersion {
+        release,
+        tag_id,
+        source_name: source_name.clone(),
+        source_hash: hash,
+        archive_path,
+        at: now,
+        published,
+        visible_from,
+        attachment_paths,
+    })?;
+    if let Some(now_stored) = now_stored.filter(|s| s.is_visible(now)) {
+        sink.stored(now_stored);
+    }
+    let outcome = match outcome {
+        Stored::Published => FileOutcome::Published(id),
+        Stored::Updated { revision } => FileOutcome::Updated(id, revision),
+        Stored::Unchanged => FileOutcome::Unchanged(id),
+    };
+    Ok((unit, source_name, outcome, Some(event)))
+}
+
+/// A unit read, parsed and copied into the archive, waiting for its batch
+/// to be stored.
+struct Prepared<'u> {
+    unit: &'u Unit,
+    source_name: String,
+    hash: String,
+    release: Release,
+    /// The document's copy, relative to the archive folder.
+    archive_path: String,
+    /// Where each of `release.attachments` was archived, in the same order.
+    attachments: Vec<ArchivedAttachment>,
+    /// Every file this unit wrote into the archive (to flush, or to remove
+    /// when its bytes turn out to be stored already).
+    copies: Vec<PathBuf>,
+}
+
+/// Reads, parses and archives one unit. `Err` holds a final outcome
+/// (rejected, skipped); `Ok` a release ready to be stored.
+fn prepare<'u>(
+    settings: &Settings,
+    unit: &'u Unit,
+    source_name: &str,
+    month_folder: &Path,
+    now: DateTime<Utc>,
+) -> anyhow::Result<Result<Prepared<'u>, FileOutcome>> {
+    let UnitBytes { document, dropped } = match source::read_unit(unit, &settings.parse) {
+        Ok(bytes) => bytes,
+        Err(UnitReadError::Later(why)) => return Ok(Err(FileOutcome::Skipped(why))),
+        Err(UnitReadError::Refused(reason)) => {
+            return reject(settings, unit, source_name, &reason, now).map(Err);
+        }
+    };
+    let file_name = unit
+        .path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let hash = unit_hash(&document, &dropped);
+    let parsed = match parse_release_group(&file_name, &document, dropped, &settings.parse) {
+        Ok(parsed) => {
+            for warning in &parsed.warnings {
+                tracing::warn!(file = %source_name, "{warning}");
+            }
+            parsed
+        }
+        Err(rejected) => {
+            return reject(
+                settings,
+                unit,
+                source_name,
+                &rejected.error.to_string(),
+                now,
+            )
+            .map(Err);
+        }
+    };
+    let mut release = parsed.release;
+    for category in categories_of(source_name, unit.release_folder) {
+        if !release.categories.contains(&category) {
+            release.categories.push(category);
+        }
+    }
+    let archive_error = || {
+        format!(
+            "cannot archive '{source_name}' into '{}'",
+            month_folder.display()
+        )
+    };
+    let archived =
+        files::store_new_file(month_folder, &file_name, &document).with_context(archive_error)?;
+    let mut copies = vec![archived.clone()];
+    // Attachments sit beside their document's copy, in a folder named after
+    // it, under their published names.
+    let attachment_folder = month_folder.join(format!(
+        "{}.files",
+        archived
+            .file_name()
+            .map(|n| n.to_string_lossy())
+            .unwrap_or_default()
+    ));
+    let mut attachments = Vec::with_capacity(parsed.files.len());
+    for file in parsed.files {
+        let path = files::store_new_file(&attachment_folder, &file.file_name, &file.bytes)
+            .with_context(archive_error)?;
+        attachments.push(ArchivedAttachment {
+            file: file.file_name,
+            dropped_as: file.dropped_as,
+            archive_path: relative_path(&settings.archive, &path),
+        });
+        copies.push(path);
+    }
+    Ok(Ok(Prepared {
+        unit,
+        source_name: source_name.to_owned(),
+        hash,
+        release,
+        archive_path: relative_path(&settings.archive, &archived),
+        attachments,
+        copies,
+    }))
+}
+
+/// Moves a unit that cannot be published to `rejected/`, with a note: a
+/// release folder as a whole, a document and its attachments side by
+/// side. Nothing of it is published, and nothing is lost.
+pub(super) fn reject(
+    settings: &Settings,
+    unit: &Unit,
+    source_name: &str,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> anyhow::Result<FileOutcome> {
+    let rejected = &settings.rejected;
+    let move_error = |path: &Path| {
+        format!(
+            "cannot move '{}' to '{}'",
+            path.display(),
+            rejected.display()
+        )
+    };
+    let name_of = |path: &Path| {
+        path.file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    };
+    let (note_name, kept, what) = match unit.folder() {
+        Some(folder) => {
+            let moved =
+                files::move_folder_into(folder, rejected).with_context(|| move_error(folder))?;
+            let moved_name = name_of(&moved);
+            (
+                moved_name.clone(),
+                format!("The folder is kept here, unchanged, as \"{moved_name}/\"."),
+                "the folder",
+            )
+        }
+        None => {
+            let mut moved_names = Vec::new();
+            for path in unit.files() {
+                let moved = files::move_into(path, rejected).with_context(|| move_error(path))?;
+                moved_names.push(name_of(&moved));
+            }
+            let (kept, what) = match moved_names.as_slice() {
+                [one] => (
+                    format!("The file is kept here, unchanged, as \"{one}\"."),
+                    "the file",
+                ),
+                names => (
+                    format!(
+                        "The files are kept here, unchanged, as {}.",
+                        names
+                            .iter()
+                            .map(|n| format!("\"{n}\""))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                    "the files",
+                ),
+            };
+            (moved_names.swap_remove(0), kept, what)
+        }
+    };
+    let local = now.with_timezone(&settings.time_zone);
+    let note = format!(
+        "Pressroom could not publish \"{source_name}\" (received {}).\n\n\
+         Reason: {reason}\n\n\
+         {kept}\n\
+         To publish it, correct it and drop it into the inbox again; this note and {what} can then be deleted.\n\
+         To see what Pressroom makes of a file before dropping it: pressroom check FILE\n",
+        local.format("%Y-%m-%d %H:%M %Z"),
+    );
+    let note_path = rejected.join(format!("{note_name}.error.txt"));
+    files::write_atomically(&note_path, note.as_bytes())
+        .with_context(|| format!("cannot write '{}'", note_path.display()))?;
+    tracing::warn!(file = %source_name, reason, "rejected");
+    Ok(FileOutcome::Rejected(reason.to_owned()))
+}
+
+/// The most bytes of files (documents and attachments) read into one batch,
+/// unless one unit alone holds more: photos are large, and a batch is held
+/// in memory until it is stored.
+const BATCH_BYTES: u64 = 64 * 1024 * 1024;
+
+/// `units` cut into batches of at most [`BATCH_SIZE`] units and, as far as
+/// their sizes on disk tell, [`BATCH_BYTES`] bytes.
+fn batches(units: &[Unit]) -> Vec<&[Unit]> {
+    let mut batches = Vec::new();
+    let mut start = 0;
+    let mut bytes = 0u64;
+    for (index, unit) in units.iter().enumerate() {
+        let size: u64 = unit
+            .files()
+            .filter_map(|path| fs::symlink_metadata(path).ok())
+            .map(|m| m.len())
+            .sum();
+        let full = index - start == BATCH_SIZE || bytes.saturating_add(size) > BATCH_BYTES;
+        if index > start && full {
+            batches.push(&units[start..index]);
+            start = index;
+            bytes = 0;
+        }
+        bytes = bytes.saturating_add(size);
+    }
+    if start < units.len() {
+        batches.push(&units[start..]);
+    }
+    batches
+}
+
+/// What identifies a version's bytes: the document's SHA-256 when it comes
+/// alone (so stores written before attachments still recognise re-drops),
+/// else the SHA-256 of its hash and each attachment's name and hash.
+fn unit_hash(document: &[u8], dropped: &[DroppedFile]) -> String {
+    let document_hash = hex_sha256(document);
+    if dropped.is_empty() {
+        return document_hash;
+    }
+    let mut parts: Vec<String> = dropped
+        .iter()
+        .map(|file| format!("{}\t{}", file.name, hex_sha256(&file.bytes)))
+        .collect();
+    parts.sort();
+    hex_sha256(format!("{document_hash}\n{}", parts.join("\n")).as_bytes())
+}
