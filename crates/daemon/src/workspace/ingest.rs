@@ -98,11 +98,23 @@ impl Ingest<'_> {
                     }
                 }
             });
+            // The files of a committed group leave the inbox on a thread
+            // of their own, while the next group is stored.
+            let (removals, to_remove) = mpsc::channel::<Vec<&Unit>>();
+            let remover = scope.spawn(move || {
+                to_remove
+                    .into_iter()
+                    .try_for_each(|units| units.into_iter().try_for_each(remove_from_inbox))
+            });
             let mut prepared = receiver.into_iter().peekable();
             while prepared.peek().is_some() {
-                self.group(&mut prepared, now, dirty, sink)?;
+                self.group(&mut prepared, now, dirty, sink, &removals)?;
             }
-            Ok(())
+            drop(removals);
+            match remover.join() {
+                Ok(removed) => removed,
+                Err(panic) => std::panic::resume_unwind(panic),
+            }
         })
     }
 
@@ -115,6 +127,7 @@ impl Ingest<'_> {
         now: DateTime<Utc>,
         dirty: &mut Dirty,
         sink: &mut dyn IngestSink,
+        removals: &mpsc::Sender<Vec<&'u Unit>>,
     ) -> anyhow::Result<()> {
         let settings = self.settings;
         let journal = self.journal;
@@ -165,38 +178,43 @@ impl Ingest<'_> {
                 .append_all(&events)
                 .context("cannot write the archive journal")
         })?;
-        let store_time = started.elapsed();
-        let started = std::time::Instant::now();
-        // The removals are not flushed: the releases are durably stored, so
-        // a file that a power cut brings back is recognised by its hash and
-        // counted unchanged. Nothing can be lost either way.
-        for (unit, source_name, outcome) in stored_units {
-            for path in unit.files() {
-                match fs::remove_file(path) {
-                    Ok(()) => {}
-                    Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
-                    Err(error) => {
-                        return Err(error).with_context(|| {
-                            format!("cannot remove '{}' from the inbox", path.display())
-                        });
-                    }
-                }
-            }
-            // A release folder goes with its files; one that still holds an
-            // editor's file (a .DS_Store) stays, as that file does.
-            if let Some(folder) = unit.folder() {
-                let _ = fs::remove_dir(folder);
-            }
-            sink.outcome(source_name, outcome);
-        }
         tracing::debug!(
             units = count,
-            store_ms = store_time.as_millis(),
-            remove_ms = started.elapsed().as_millis(),
-            "group ingested"
+            ms = started.elapsed().as_millis(),
+            "group stored"
         );
+        let mut consumed = Vec::with_capacity(stored_units.len());
+        for (unit, source_name, outcome) in stored_units {
+            consumed.push(unit);
+            sink.outcome(source_name, outcome);
+        }
+        // Only fails once the run is over: the thread is still there.
+        let _ = removals.send(consumed);
         Ok(())
     }
+}
+
+/// Removes a stored unit's files from the inbox. The removals are not
+/// flushed: the release is durably stored, so a file that a power cut
+/// brings back is recognised by its hash and counted unchanged. Nothing can
+/// be lost either way.
+fn remove_from_inbox(unit: &Unit) -> anyhow::Result<()> {
+    for path in unit.files() {
+        match fs::remove_file(path) {
+            Ok(()) => {}
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
+            Err(error) => {
+                return Err(error)
+                    .with_context(|| format!("cannot remove '{}' from the inbox", path.display()));
+            }
+        }
+    }
+    // A release folder goes with its files; one that still holds an
+    // editor's file (a .DS_Store) stays, as that file does.
+    if let Some(folder) = unit.folder() {
+        let _ = fs::remove_dir(folder);
+    }
+    Ok(())
 }
 
 /// Stores one prepared unit in the open transaction: the unit it consumed,
