@@ -8,10 +8,10 @@
 //!
 //! - ingesting: [`Store::release_by_hash`] (were these bytes seen?),
 //!   [`Store::resolve_id`] (which release does this file update?),
-//!   [`Store::store`] (one transaction per version, or per batch with
-//!   [`Store::batch`]);
+//!   [`Store::store`] or [`Store::store_and_get`] (one transaction per
+//!   version, or per batch with [`Store::batch`]);
 //! - rendering: [`Store::latest`] and [`Store::last_change`] per [`Scope`],
-//!   [`Store::for_each_visible`] for pages, [`Store::next_embargo`] and
+//!   [`Store::for_each_visible`] and [`Store::for_each_visible_wanted`] for pages, [`Store::next_embargo`] and
 //!   [`Store::became_visible`] for embargoes.
 //!
 //! Every change is one transaction: a crash leaves the old state or the new,
