@@ -10,6 +10,13 @@
 //! duplicate, which replaying recognises by its hash); a crash after it
 //! leaves at worst files in the inbox whose bytes are already stored, which
 //! the next run recognises as unchanged.
+//!
+//! Threads: a producer reads, hashes, parses and archives each batch on
+//! every core (`parallel_map`), one batch ahead; the calling thread, the
+//! store's only writer, stores and commits; a remover takes the files of
+//! each committed group from the inbox while the next group is stored.
+//! The store's thread is the bottleneck of a backlog, so nothing else runs
+//! on it.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -188,7 +195,9 @@ impl Ingest<'_> {
             consumed.push(unit);
             sink.outcome(source_name, outcome);
         }
-        // Only fails once the run is over: the thread is still there.
+        // Fails only when the remover stopped at an error, which the run
+        // returns at its end; the files stay in the inbox meanwhile, where
+        // the next run finds them stored already.
         let _ = removals.send(consumed);
         Ok(())
     }
@@ -484,7 +493,7 @@ pub(super) fn reject(
 
 /// The most bytes of files (documents and attachments) read into one batch,
 /// unless one unit alone holds more: photos are large, and a batch is held
-/// in memory until it is stored.
+/// in memory until it is archived (two or three batches at once).
 const BATCH_BYTES: u64 = 64 * 1024 * 1024;
 
 /// `units` cut into batches of at most [`BATCH_SIZE`] units and, as far as
