@@ -84,7 +84,8 @@ const VISIBLE: &str = concat!(
     " FROM releases r WHERE r.retracted IS NULL AND +r.visible_from <= ?1
      ORDER BY r.published DESC, r.pk DESC"
 );
-// No order and no text: a table scan that stops at each row's first page.
+// No order and no text: the embargo index gives the visible rows, each read
+// only as far as its id (the first page of the row, never the text after it).
 const VISIBLE_IDS: &str =
     "SELECT pk, id FROM releases WHERE retracted IS NULL AND visible_from <= ?1";
 const BY_PK: &str = concat!(
