@@ -123,6 +123,22 @@ fn main() {
         "for_each_visible over {visible} releases: {:.2} s",
         walk.elapsed().as_secs_f64()
     );
+    let walk = Instant::now();
+    let mut wanted = 0usize;
+    store
+        .for_each_visible_wanted(
+            now,
+            |_| true,
+            |stored| {
+                wanted += usize::from(!stored.release.paragraphs.is_empty());
+                Ok(())
+            },
+        )
+        .expect("a walk");
+    println!(
+        "for_each_visible_wanted, every release wanted, over {wanted} releases: {:.2} s",
+        walk.elapsed().as_secs_f64()
+    );
     report(
         "for comparison, this disk's sync of a 4 KB write (no store)",
         || {

@@ -470,6 +470,8 @@ impl Store {
                 }
             }
         }
+        // In key order, the lookups walk the table's pages in file order.
+        pks.sort_unstable();
         for pk in pks {
             self.each(BY_PK, [pk], 1, what, &mut f)?;
         }
