@@ -196,6 +196,46 @@ fn a_byte_identical_redrop_is_not_published_again() {
     );
 }
 
+/// Archiving moves the editor's file itself, which keeps its times. A file
+/// that also has a name outside the inbox is copied instead: changing it
+/// there later must change nothing in the archive.
+#[test]
+fn the_archive_keeps_the_dropped_file_itself_unless_it_has_other_names() {
+    let workspace = TestWorkspace::new(&[]);
+    let own = workspace.drop_file(
+        "own.txt",
+        "Un titre\n\nParis, 3 mars 2024\n\nUn paragraphe.\n",
+    );
+    let long_ago = std::time::SystemTime::UNIX_EPOCH + Duration::from_secs(1_577_836_800);
+    std::fs::File::options()
+        .write(true)
+        .open(&own)
+        .unwrap()
+        .set_modified(long_ago)
+        .unwrap();
+    let shared_text = "Another title\n\nLyon, March 4, 2024\n\nA paragraph.\n";
+    let elsewhere = workspace.dir.path().join("shared.txt");
+    std::fs::write(&elsewhere, shared_text).unwrap();
+    std::fs::hard_link(&elsewhere, workspace.inbox().join("shared.txt")).unwrap();
+
+    let summary = workspace.publish(0);
+    assert!(summary.contains("published 2,"), "{summary}");
+    assert_eq!(workspace.count_files("inbox"), 0);
+    let archived = |name: &str| {
+        support::walk(&workspace.path("archive"))
+            .into_iter()
+            .find(|path| path.file_name().is_some_and(|n| n == name))
+            .unwrap_or_else(|| panic!("{name} is not archived"))
+    };
+    let own_archived = std::fs::metadata(archived("own.txt")).unwrap();
+    assert_eq!(own_archived.modified().unwrap(), long_ago);
+    std::fs::write(&elsewhere, "changed outside the inbox").unwrap();
+    assert_eq!(
+        std::fs::read_to_string(archived("shared.txt")).unwrap(),
+        shared_text
+    );
+}
+
 #[test]
 fn an_update_keeps_the_id_and_records_the_change() {
     let workspace = TestWorkspace::new(&[]);
@@ -520,24 +560,36 @@ fn rebuild_from_the_archive_alone_yields_the_same_outputs() {
 #[test]
 fn a_publish_killed_midway_loses_and_duplicates_nothing() {
     let workspace = TestWorkspace::new(&[]);
-    let count = 300;
+    // More than one store transaction's worth (2,048 units).
+    let count = 2_300;
     for i in 0..count {
         workspace.drop_file(
             &format!("r{i:04}.txt"),
             format!("Communiqué numéro {i}\n\nParis, 3 mars 2024\n\nLe texte du communiqué {i}.\n"),
         );
     }
-    let mut child = Command::new(env!("CARGO_BIN_EXE_pressroom"))
-        .args(["--config", workspace.config().to_str().unwrap(), "publish"])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    wait_for("some files to be archived", Duration::from_secs(60), || {
+    let killed_when = |what: &str, condition: &dyn Fn() -> bool| {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_pressroom"))
+            .args(["--config", workspace.config().to_str().unwrap(), "publish"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        wait_for(what, Duration::from_secs(120), condition);
+        child.kill().unwrap(); // SIGKILL
+        child.wait().unwrap();
+    };
+    // Killed while the first files are archived, before any commit: every
+    // file is still in the inbox.
+    killed_when("some files to be archived", &|| {
+        workspace.count_files("archive") > 20
+    });
+    assert_eq!(workspace.count_files("inbox"), count);
+    // Killed once a first transaction has committed and its files leave
+    // the inbox, before the last.
+    killed_when("some files to leave the inbox", &|| {
         workspace.count_files("inbox") < count - 20
     });
-    child.kill().unwrap(); // SIGKILL
-    child.wait().unwrap();
     assert!(workspace.count_files("inbox") > 0, "killed before the end");
     workspace.publish(0);
     assert_eq!(workspace.count_files("inbox"), 0);

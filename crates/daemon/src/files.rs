@@ -140,6 +140,90 @@ pub fn store_new_file(folder: &Path, name: &str, bytes: &[u8]) -> io::Result<Pat
     }
 }
 
+/// What a file read was: its inode, size and modification time. A file an
+/// editor has since replaced (a save by rename) or rewritten in place no
+/// longer matches: a different inode, or a new size or time. (A rewrite of
+/// the same size within the file system's clock tick would pass; editors'
+/// saves are far apart.)
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FileStamp {
+    device: u64,
+    inode: u64,
+    size: u64,
+    modified: (i64, i64),
+}
+
+impl FileStamp {
+    pub fn of(metadata: &fs::Metadata) -> Self {
+        use std::os::unix::fs::MetadataExt;
+        Self {
+            device: metadata.dev(),
+            inode: metadata.ino(),
+            size: metadata.size(),
+            modified: (metadata.mtime(), metadata.mtime_nsec()),
+        }
+    }
+
+    /// Whether `path` (not followed if a link) is still the file stamped.
+    pub fn matches(&self, path: &Path) -> bool {
+        fs::symlink_metadata(path).is_ok_and(|metadata| Self::of(&metadata) == *self)
+    }
+
+    /// Whether `path` is the file stamped, with exactly `names` names.
+    fn matches_with_names(&self, path: &Path, names: u64) -> bool {
+        use std::os::unix::fs::MetadataExt;
+        fs::symlink_metadata(path)
+            .is_ok_and(|metadata| Self::of(&metadata) == *self && metadata.nlink() == names)
+    }
+}
+
+/// Archives an original from the inbox under `name` in `folder` (or a free
+/// variant of it, never replacing a file) and returns the path. `bytes` are
+/// what was read from `original` when it had `stamp`.
+///
+/// The archive name is a hard link to the original: the first half of a
+/// move, whose second half (removing the inbox name) waits for the store's
+/// commit. No byte is copied, and removing the inbox name later frees no
+/// disk block, which is most of what archiving a backlog used to cost. When
+/// the file system cannot link (another file system, a foreign owner under
+/// `protected_hardlinks`), the original is no longer the file read, or it
+/// has other names than the inbox's, the archive gets a new file holding
+/// `bytes` instead. Nothing is flushed: see
+/// [`store_new_file`].
+pub fn archive_original(
+    original: &Path,
+    stamp: &FileStamp,
+    folder: &Path,
+    name: &str,
+    bytes: &[u8],
+) -> io::Result<PathBuf> {
+    let mut path = folder.join(name);
+    let mut made_folder = false;
+    loop {
+        match fs::hard_link(original, &path) {
+            // The archive's file is the one read, and its only other name
+            // is the inbox's (a file also linked from elsewhere could change
+            // under the archive). An editor's later save replaces the inbox
+            // name, not this one.
+            Ok(()) if stamp.matches_with_names(&path, 2) => return Ok(path),
+            Ok(()) => {
+                fs::remove_file(&path)?;
+                break;
+            }
+            Err(error) if error.kind() == io::ErrorKind::AlreadyExists => {
+                path = free_name(folder, name);
+            }
+            Err(error) if error.kind() == io::ErrorKind::NotFound && !made_folder => {
+                // The month's folder, or the original, is missing.
+                fs::create_dir_all(folder)?;
+                made_folder = true;
+            }
+            Err(_) => break,
+        }
+    }
+    store_new_file(folder, name, bytes)
+}
+
 /// Creates a file that must not exist yet, and its folder if missing.
 fn create_new(path: &Path) -> io::Result<File> {
     let open = || OpenOptions::new().write(true).create_new(true).open(path);
@@ -417,5 +501,117 @@ mod tests {
         assert_eq!(moved.file_name().unwrap(), "bad-1.txt");
         assert_eq!(fs::read_to_string(target.join("bad.txt")).unwrap(), "old");
         assert_eq!(fs::read_to_string(moved).unwrap(), "new");
+    }
+
+    /// An inbox file, read as the ingest reads it: its path and stamp.
+    fn dropped(folder: &Path, name: &str, bytes: &[u8]) -> (PathBuf, FileStamp) {
+        let path = folder.join(name);
+        fs::write(&path, bytes).unwrap();
+        let stamp = FileStamp::of(&fs::symlink_metadata(&path).unwrap());
+        (path, stamp)
+    }
+
+    fn inode(path: &Path) -> u64 {
+        use std::os::unix::fs::MetadataExt;
+        fs::metadata(path).unwrap().ino()
+    }
+
+    #[test]
+    fn an_original_is_archived_as_itself_under_a_free_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let (original, stamp) = dropped(dir.path(), "note.txt", b"read");
+        let month = dir.path().join("archive/2026/11");
+        fs::create_dir_all(&month).unwrap();
+        fs::write(month.join("note.txt"), "an older note").unwrap();
+        let archived = archive_original(&original, &stamp, &month, "note.txt", b"read").unwrap();
+        assert_eq!(archived, month.join("note-1.txt"));
+        assert_eq!(inode(&archived), inode(&original), "a link, not a copy");
+        assert_eq!(
+            fs::read_to_string(month.join("note.txt")).unwrap(),
+            "an older note"
+        );
+        // Removing the inbox name completes the move.
+        fs::remove_file(&original).unwrap();
+        assert_eq!(fs::read(&archived).unwrap(), b"read");
+    }
+
+    #[test]
+    fn the_month_folder_is_made_when_missing() {
+        let dir = tempfile::tempdir().unwrap();
+        let (original, stamp) = dropped(dir.path(), "note.txt", b"read");
+        let month = dir.path().join("archive/2026/12");
+        let archived = archive_original(&original, &stamp, &month, "note.txt", b"read").unwrap();
+        assert_eq!(inode(&archived), inode(&original));
+    }
+
+    #[test]
+    fn a_file_saved_again_since_it_was_read_is_archived_as_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let month = dir.path().join("archive");
+        // Saved by an editor the usual way: a new file renamed over the old.
+        let (original, stamp) = dropped(dir.path(), "replaced.txt", b"read");
+        fs::write(dir.path().join("new"), "saved since").unwrap();
+        fs::rename(dir.path().join("new"), &original).unwrap();
+        let archived =
+            archive_original(&original, &stamp, &month, "replaced.txt", b"read").unwrap();
+        assert_eq!(fs::read(&archived).unwrap(), b"read");
+        assert_ne!(inode(&archived), inode(&original));
+        // Rewritten in place, longer.
+        let (original, stamp) = dropped(dir.path(), "rewritten.txt", b"read");
+        fs::write(&original, "rewritten since").unwrap();
+        let archived =
+            archive_original(&original, &stamp, &month, "rewritten.txt", b"read").unwrap();
+        assert_eq!(fs::read(&archived).unwrap(), b"read");
+        assert_ne!(inode(&archived), inode(&original));
+        assert_eq!(
+            fs::read_dir(&month).unwrap().count(),
+            2,
+            "no link left behind"
+        );
+    }
+
+    #[test]
+    fn a_file_with_a_name_outside_the_inbox_is_copied() {
+        let dir = tempfile::tempdir().unwrap();
+        let (original, stamp) = dropped(dir.path(), "shared.txt", b"read");
+        let elsewhere = dir.path().join("the editor's own copy");
+        fs::hard_link(&original, &elsewhere).unwrap();
+        let month = dir.path().join("archive");
+        let archived = archive_original(&original, &stamp, &month, "shared.txt", b"read").unwrap();
+        assert_ne!(inode(&archived), inode(&original));
+        fs::write(&elsewhere, "changed outside").unwrap();
+        assert_eq!(fs::read(&archived).unwrap(), b"read");
+    }
+
+    #[test]
+    fn a_vanished_original_is_archived_from_the_bytes_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let (original, stamp) = dropped(dir.path(), "gone.txt", b"read");
+        fs::remove_file(&original).unwrap();
+        let month = dir.path().join("archive");
+        let archived = archive_original(&original, &stamp, &month, "gone.txt", b"read").unwrap();
+        assert_eq!(fs::read(&archived).unwrap(), b"read");
+    }
+
+    /// Across file systems (`/dev/shm` is a tmpfs where there is one) no
+    /// link is possible: the archive gets a copy.
+    #[test]
+    fn an_archive_on_another_file_system_gets_a_copy() {
+        let dir = tempfile::tempdir().unwrap();
+        let (original, stamp) = dropped(dir.path(), "far.txt", b"read");
+        let shm = Path::new("/dev/shm");
+        let other = if shm.is_dir() {
+            tempfile::tempdir_in(shm).unwrap()
+        } else {
+            tempfile::tempdir().unwrap()
+        };
+        let archived =
+            archive_original(&original, &stamp, other.path(), "far.txt", b"read").unwrap();
+        assert_eq!(fs::read(&archived).unwrap(), b"read");
+        use std::os::unix::fs::MetadataExt;
+        if fs::metadata(other.path()).unwrap().dev() != fs::metadata(dir.path()).unwrap().dev() {
+            assert_ne!(inode(&archived), inode(&original));
+        }
+        assert!(original.exists(), "the inbox name stays until the commit");
     }
 }

@@ -18,6 +18,8 @@ use std::path::{Path, PathBuf};
 use pressroom_core::group::{Grouping, group_folder};
 use pressroom_core::{DroppedFile, ParseError, ParseOptions, SourceFormat, names};
 
+use crate::files::FileStamp;
+
 /// Why a file could not be read as a release.
 #[derive(Debug, thiserror::Error)]
 pub enum ReadError {
@@ -56,7 +58,9 @@ pub fn describe_kind(metadata: &Metadata) -> &'static str {
 }
 
 /// Reads a regular file of at most `limit` bytes, without following links.
-pub fn read_release_file(path: &Path, limit: u64) -> Result<Vec<u8>, ReadError> {
+/// Also returns the file's stamp, which the file kept during the whole read:
+/// a file still being written is [`ReadError::Changed`], not half read.
+pub fn read_release_file(path: &Path, limit: u64) -> Result<(Vec<u8>, FileStamp), ReadError> {
     let before = std::fs::symlink_metadata(path).map_err(not_found_as_vanished)?;
     check_kind(&before)?;
     if before.len() > limit {
@@ -81,16 +85,20 @@ pub fn read_release_file(path: &Path, limit: u64) -> Result<Vec<u8>, ReadError> 
         return Err(ReadError::Changed);
     }
     let mut bytes = Vec::with_capacity(opened.len().min(limit) as usize);
-    file.take(limit + 1)
-        .read_to_end(&mut bytes)
-        .map_err(ReadError::Io)?;
+    let mut file = file.take(limit + 1);
+    file.read_to_end(&mut bytes).map_err(ReadError::Io)?;
     if bytes.len() as u64 > limit {
         return Err(ReadError::TooLarge {
             size: bytes.len() as u64,
             limit,
         });
     }
-    Ok(bytes)
+    let stamp = FileStamp::of(&opened);
+    let read = file.into_inner().metadata().map_err(ReadError::Io)?;
+    if FileStamp::of(&read) != stamp || bytes.len() as u64 != opened.len() {
+        return Err(ReadError::Changed);
+    }
+    Ok((bytes, stamp))
 }
 
 fn check_kind(metadata: &Metadata) -> Result<(), ReadError> {
@@ -193,6 +201,8 @@ pub struct UnitBytes {
     pub document: Vec<u8>,
     /// The attachments with the names they were dropped under.
     pub dropped: Vec<DroppedFile>,
+    /// What each file was when read, in [`Unit::files`] order.
+    pub stamps: Vec<FileStamp>,
 }
 
 /// Why a unit could not be read.
@@ -209,11 +219,13 @@ pub enum UnitReadError {
 /// (up to the attachment size limit). `check` and the daemon both read
 /// units through here, then parse them with `parse_release_group`.
 pub fn read_unit(unit: &Unit, options: &ParseOptions) -> Result<UnitBytes, UnitReadError> {
-    let document =
+    let (document, stamp) =
         read_release_file(&unit.path, options.max_bytes).map_err(|error| match error {
             ReadError::Vanished | ReadError::Changed => UnitReadError::Later(error.to_string()),
             error => UnitReadError::Refused(error.to_string()),
         })?;
+    let mut stamps = Vec::with_capacity(1 + unit.attachments.len());
+    stamps.push(stamp);
     let mut dropped = Vec::with_capacity(unit.attachments.len());
     for path in &unit.attachments {
         let name = path
@@ -221,7 +233,10 @@ pub fn read_unit(unit: &Unit, options: &ParseOptions) -> Result<UnitBytes, UnitR
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
         match read_release_file(path, options.attachments.max_bytes) {
-            Ok(bytes) => dropped.push(DroppedFile { name, bytes }),
+            Ok((bytes, stamp)) => {
+                dropped.push(DroppedFile { name, bytes });
+                stamps.push(stamp);
+            }
             Err(error @ (ReadError::Vanished | ReadError::Changed)) => {
                 return Err(UnitReadError::Later(format!("'{name}': {error}")));
             }
@@ -240,7 +255,11 @@ pub fn read_unit(unit: &Unit, options: &ParseOptions) -> Result<UnitBytes, UnitR
             }
         }
     }
-    Ok(UnitBytes { document, dropped })
+    Ok(UnitBytes {
+        document,
+        dropped,
+        stamps,
+    })
 }
 
 /// The files directly in a folder (editors' files left out), and whether it

@@ -2,10 +2,11 @@
 //!
 //! A group of units is one store transaction, read and parsed
 //! [`BATCH_SIZE`] at a time on every core. The order of steps is what makes
-//! a crash harmless: the originals are copied into the archive (by the
-//! threads that parse them) and flushed, the journal lines are flushed, the
-//! store's transaction commits, and only then are the files removed from the
-//! inbox. A crash before the commit leaves the files in the inbox, to be
+//! a crash harmless: the originals get their archive names (by the threads
+//! that parse them: a hard link, or a copy of the bytes read, see
+//! [`files::archive_original`]) and are flushed, the journal lines are
+//! flushed, the store's transaction commits, and only then are the inbox
+//! names removed. A crash before the commit leaves the files in the inbox, to be
 //! ingested again on the next run (the journal and archive may then hold a
 //! duplicate, which replaying recognises by its hash); a crash after it
 //! leaves at worst files in the inbox whose bytes are already stored, which
@@ -21,6 +22,7 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
+use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use chrono::{DateTime, Utc};
@@ -32,7 +34,7 @@ use super::{
     tag_id,
 };
 use crate::config::Settings;
-use crate::files;
+use crate::files::{self, FileStamp};
 use crate::journal::{ArchivedAttachment, Journal, JournalEvent};
 use crate::source::{self, Unit, UnitBytes, UnitReadError};
 
@@ -107,7 +109,7 @@ impl Ingest<'_> {
             });
             // The files of a committed group leave the inbox on a thread
             // of their own, while the next group is stored.
-            let (removals, to_remove) = mpsc::channel::<Vec<&Unit>>();
+            let (removals, to_remove) = mpsc::channel::<Vec<Consumed<'_>>>();
             let remover = scope.spawn(move || {
                 to_remove
                     .into_iter()
@@ -134,18 +136,24 @@ impl Ingest<'_> {
         now: DateTime<Utc>,
         dirty: &mut Dirty,
         sink: &mut dyn IngestSink,
-        removals: &mpsc::Sender<Vec<&'u Unit>>,
+        removals: &mpsc::Sender<Vec<Consumed<'u>>>,
     ) -> anyhow::Result<()> {
         let settings = self.settings;
         let journal = self.journal;
-        let started = std::time::Instant::now();
-        let mut stored_units: Vec<(&'u Unit, String, FileOutcome)> = Vec::new();
+        let started = Instant::now();
+        // Where the group's time goes, for the debug log.
+        let (mut waited, mut storing, mut flushing) =
+            (Duration::ZERO, Duration::ZERO, Duration::ZERO);
+        let mut stored_units: Vec<(Consumed<'u>, String, FileOutcome)> = Vec::new();
         let mut count = 0;
         self.store.batch(|store| -> anyhow::Result<()> {
             let mut events = Vec::new();
             let mut archived = files::PendingFlush::default();
             while count < GROUP_SIZE {
+                let wait = Instant::now();
                 let Some(batch) = prepared.next() else { break };
+                waited += wait.elapsed();
+                let store_started = Instant::now();
                 let read = batch.len();
                 count += read;
                 let mut ready = Vec::with_capacity(batch.len());
@@ -169,25 +177,34 @@ impl Ingest<'_> {
                     return Err(error);
                 }
                 for prepared in ready {
-                    let (unit, source_name, outcome, event) =
+                    let (consumed, source_name, outcome, event) =
                         store_one(store, settings, prepared, now, dirty, sink)?;
-                    stored_units.push((unit, source_name, outcome));
+                    stored_units.push((consumed, source_name, outcome));
                     events.extend(event);
                 }
                 sink.progress(read);
+                storing += store_started.elapsed();
             }
+            let flush_started = Instant::now();
             // Originals first, then the journal: both are on disk before the
             // store commits (when this closure returns).
             archived.flush(&settings.archive).with_context(|| {
                 format!("cannot flush '{}' to disk", settings.archive.display())
             })?;
-            journal
+            let appended = journal
                 .append_all(&events)
-                .context("cannot write the archive journal")
+                .context("cannot write the archive journal");
+            flushing = flush_started.elapsed();
+            appended
         })?;
+        let total = started.elapsed();
         tracing::debug!(
             units = count,
-            ms = started.elapsed().as_millis(),
+            ms = total.as_millis(),
+            waited_ms = waited.as_millis(),
+            storing_ms = storing.as_millis(),
+            flushing_ms = flushing.as_millis(),
+            commit_ms = (total - waited - storing - flushing).as_millis(),
             "group stored"
         );
         let mut consumed = Vec::with_capacity(stored_units.len());
@@ -203,12 +220,32 @@ impl Ingest<'_> {
     }
 }
 
-/// Removes a stored unit's files from the inbox. The removals are not
-/// flushed: the release is durably stored, so a file that a power cut
+/// A unit whose release the open transaction stores: once it commits, the
+/// unit's files leave the inbox.
+struct Consumed<'u> {
+    unit: &'u Unit,
+    /// What its files were when read, in [`Unit::files`] order.
+    stamps: Vec<FileStamp>,
+}
+
+/// Removes a stored unit's files from the inbox, the second half of their
+/// move into the archive. A file an editor saved again since it was read
+/// stays, and is published as an update by the next run. The removals are
+/// not flushed: the release is durably stored, so a file that a power cut
 /// brings back is recognised by its hash and counted unchanged. Nothing can
 /// be lost either way.
-fn remove_from_inbox(unit: &Unit) -> anyhow::Result<()> {
-    for path in unit.files() {
+fn remove_from_inbox(consumed: Consumed<'_>) -> anyhow::Result<()> {
+    let Consumed { unit, stamps } = consumed;
+    for (path, stamp) in unit.files().zip(&stamps) {
+        if !stamp.matches(path) {
+            if fs::symlink_metadata(path).is_ok() {
+                tracing::warn!(
+                    file = %path.display(),
+                    "changed since it was read: left in the inbox, to be published again"
+                );
+            }
+            continue;
+        }
         match fs::remove_file(path) {
             Ok(()) => {}
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
@@ -235,9 +272,10 @@ fn store_one<'u>(
     now: DateTime<Utc>,
     dirty: &mut Dirty,
     sink: &mut dyn IngestSink,
-) -> anyhow::Result<(&'u Unit, String, FileOutcome, Option<JournalEvent>)> {
+) -> anyhow::Result<(Consumed<'u>, String, FileOutcome, Option<JournalEvent>)> {
     let Prepared {
         unit,
+        stamps,
         source_name,
         hash,
         mut release,
@@ -255,7 +293,7 @@ fn store_one<'u>(
             }
         }
         let outcome = FileOutcome::Unchanged(stored.release.id);
-        return Ok((unit, source_name, outcome, None));
+        return Ok((Consumed { unit, stamps }, source_name, outcome, None));
     }
     let explicit = release.id.as_str() != release.slug;
     release.id = store.resolve_id(&release.id, explicit, &source_name)?;
@@ -310,7 +348,7 @@ fn store_one<'u>(
         Stored::Updated { revision } => FileOutcome::Updated(id, revision),
         Stored::Unchanged => FileOutcome::Unchanged(id),
     };
-    Ok((unit, source_name, outcome, Some(event)))
+    Ok((Consumed { unit, stamps }, source_name, outcome, Some(event)))
 }
 
 /// A unit read, parsed and copied into the archive, waiting for its batch
@@ -327,6 +365,8 @@ struct Prepared<'u> {
     /// Every file this unit wrote into the archive (to flush, or to remove
     /// when its bytes turn out to be stored already).
     copies: Vec<PathBuf>,
+    /// What the unit's files were when read, in [`Unit::files`] order.
+    stamps: Vec<FileStamp>,
 }
 
 /// Reads, parses and archives one unit. `Err` holds a final outcome
@@ -338,7 +378,11 @@ fn prepare<'u>(
     month_folder: &Path,
     now: DateTime<Utc>,
 ) -> anyhow::Result<Result<Prepared<'u>, FileOutcome>> {
-    let UnitBytes { document, dropped } = match source::read_unit(unit, &settings.parse) {
+    let UnitBytes {
+        document,
+        dropped,
+        stamps,
+    } = match source::read_unit(unit, &settings.parse) {
         Ok(bytes) => bytes,
         Err(UnitReadError::Later(why)) => return Ok(Err(FileOutcome::Skipped(why))),
         Err(UnitReadError::Refused(reason)) => {
@@ -382,7 +426,8 @@ fn prepare<'u>(
         )
     };
     let archived =
-        files::store_new_file(month_folder, &file_name, &document).with_context(archive_error)?;
+        files::archive_original(&unit.path, &stamps[0], month_folder, &file_name, &document)
+            .with_context(archive_error)?;
     let mut copies = vec![archived.clone()];
     // Attachments sit beside their document's copy, in a folder named after
     // it, under their published names.
@@ -395,8 +440,25 @@ fn prepare<'u>(
     ));
     let mut attachments = Vec::with_capacity(parsed.files.len());
     for file in parsed.files {
-        let path = files::store_new_file(&attachment_folder, &file.file_name, &file.bytes)
-            .with_context(archive_error)?;
+        // A dropped file is archived as itself; an image embedded in the
+        // document gets a file of its own.
+        let original = file.dropped_as.as_ref().and_then(|name| {
+            unit.attachments.iter().zip(&stamps[1..]).find(|(path, _)| {
+                path.file_name()
+                    .is_some_and(|n| n.to_string_lossy() == **name)
+            })
+        });
+        let path = match original {
+            Some((path, stamp)) => files::archive_original(
+                path,
+                stamp,
+                &attachment_folder,
+                &file.file_name,
+                &file.bytes,
+            ),
+            None => files::store_new_file(&attachment_folder, &file.file_name, &file.bytes),
+        }
+        .with_context(archive_error)?;
         attachments.push(ArchivedAttachment {
             file: file.file_name,
             dropped_as: file.dropped_as,
@@ -412,6 +474,7 @@ fn prepare<'u>(
         archive_path: relative_path(&settings.archive, &archived),
         attachments,
         copies,
+        stamps,
     }))
 }
 
@@ -536,4 +599,38 @@ fn unit_hash(document: &[u8], dropped: &[DroppedFile]) -> String {
         .collect();
     parts.sort();
     hex_sha256(format!("{document_hash}\n{}", parts.join("\n")).as_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(path: &Path) -> FileStamp {
+        FileStamp::of(&fs::symlink_metadata(path).unwrap())
+    }
+
+    #[test]
+    fn a_file_saved_again_after_it_was_read_stays_in_the_inbox() {
+        let inbox = tempfile::tempdir().unwrap();
+        let kept = inbox.path().join("kept.txt");
+        let removed = inbox.path().join("removed.txt");
+        fs::write(&kept, "as read").unwrap();
+        fs::write(&removed, "as read").unwrap();
+        let (kept_stamp, removed_stamp) = (read(&kept), read(&removed));
+        fs::write(&kept, "saved again by its editor").unwrap();
+
+        for (path, stamp) in [(&kept, kept_stamp), (&removed, removed_stamp)] {
+            let unit = Unit::alone(path.clone());
+            let consumed = Consumed {
+                unit: &unit,
+                stamps: vec![stamp],
+            };
+            remove_from_inbox(consumed).unwrap();
+        }
+        assert_eq!(
+            fs::read_to_string(&kept).unwrap(),
+            "saved again by its editor"
+        );
+        assert!(!removed.exists());
+    }
 }
