@@ -161,7 +161,7 @@ impl Ingest<'_> {
                 for (source_name, prepared) in batch {
                     match prepared {
                         Ok(Ok(prepared)) => {
-                            for path in &prepared.copies {
+                            for path in &prepared.archive_names {
                                 archived.add(path);
                             }
                             ready.push(prepared);
@@ -281,15 +281,15 @@ fn store_one<'u>(
         mut release,
         archive_path,
         attachments,
-        copies,
+        archive_names,
     } = prepared;
     if let Some(stored) = store.release_by_hash(&hash)?
         && stored.source_hash == hash
     {
         // Already archived when these bytes were first stored.
-        for copy in &copies {
-            if let Err(error) = fs::remove_file(copy) {
-                tracing::warn!(file = %copy.display(), "cannot remove a needless archive copy: {error}");
+        for name in &archive_names {
+            if let Err(error) = fs::remove_file(name) {
+                tracing::warn!(file = %name.display(), "cannot remove a needless archive name: {error}");
             }
         }
         let outcome = FileOutcome::Unchanged(stored.release.id);
@@ -351,20 +351,20 @@ fn store_one<'u>(
     Ok((Consumed { unit, stamps }, source_name, outcome, Some(event)))
 }
 
-/// A unit read, parsed and copied into the archive, waiting for its batch
+/// A unit read, parsed and archived, waiting for its batch
 /// to be stored.
 struct Prepared<'u> {
     unit: &'u Unit,
     source_name: String,
     hash: String,
     release: Release,
-    /// The document's copy, relative to the archive folder.
+    /// The document's archive path, relative to the archive folder.
     archive_path: String,
     /// Where each of `release.attachments` was archived, in the same order.
     attachments: Vec<ArchivedAttachment>,
-    /// Every file this unit wrote into the archive (to flush, or to remove
+    /// Every archive name this unit made (to flush, or to remove
     /// when its bytes turn out to be stored already).
-    copies: Vec<PathBuf>,
+    archive_names: Vec<PathBuf>,
     /// What the unit's files were when read, in [`Unit::files`] order.
     stamps: Vec<FileStamp>,
 }
@@ -428,8 +428,8 @@ fn prepare<'u>(
     let archived =
         files::archive_original(&unit.path, &stamps[0], month_folder, &file_name, &document)
             .with_context(archive_error)?;
-    let mut copies = vec![archived.clone()];
-    // Attachments sit beside their document's copy, in a folder named after
+    let mut archive_names = vec![archived.clone()];
+    // Attachments sit beside their archived document, in a folder named after
     // it, under their published names.
     let attachment_folder = month_folder.join(format!(
         "{}.files",
@@ -464,7 +464,7 @@ fn prepare<'u>(
             dropped_as: file.dropped_as,
             archive_path: relative_path(&settings.archive, &path),
         });
-        copies.push(path);
+        archive_names.push(path);
     }
     Ok(Ok(Prepared {
         unit,
@@ -473,7 +473,7 @@ fn prepare<'u>(
         release,
         archive_path: relative_path(&settings.archive, &archived),
         attachments,
-        copies,
+        archive_names,
         stamps,
     }))
 }
