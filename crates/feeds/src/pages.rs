@@ -341,7 +341,7 @@ fn environment() -> Environment<'static> {
     // here with the five characters that matter; the rest as usual.
     env.set_formatter(|out, state, value| match value.as_str() {
         Some(text) if *state.auto_escape() == AutoEscape::Html && !value.is_safe() => {
-            out.write_str(&escape_html(text))?;
+            write_escaped_html(out, text)?;
             Ok(())
         }
         _ => escape_formatter(out, state, value),
@@ -350,19 +350,32 @@ fn environment() -> Environment<'static> {
 }
 
 /// Escapes text for HTML content and (quoted) attribute values.
+#[cfg(test)]
 fn escape_html(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + text.len() / 8);
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            _ => out.push(c),
-        }
-    }
+    write_escaped_html(&mut out, text).expect("a String takes any text");
     out
+}
+
+/// Writes `text` escaped for HTML content and (quoted) attribute values:
+/// the runs between special characters go out whole.
+fn write_escaped_html(out: &mut impl std::fmt::Write, text: &str) -> std::fmt::Result {
+    let mut rest = text;
+    while let Some(index) = rest
+        .bytes()
+        .position(|byte| matches!(byte, b'&' | b'<' | b'>' | b'"' | b'\''))
+    {
+        out.write_str(&rest[..index])?;
+        out.write_str(match rest.as_bytes()[index] {
+            b'&' => "&amp;",
+            b'<' => "&lt;",
+            b'>' => "&gt;",
+            b'"' => "&quot;",
+            _ => "&#39;",
+        })?;
+        rest = &rest[index + 1..];
+    }
+    out.write_str(rest)
 }
 
 #[derive(Serialize)]
@@ -681,5 +694,10 @@ mod tests {
             escape_html(r#"https://a.org/?x=1&y="2"<'>"#),
             "https://a.org/?x=1&amp;y=&quot;2&quot;&lt;&#39;&gt;"
         );
+        assert_eq!(
+            escape_html("«Énergie» & الرياض <b>"),
+            "«Énergie» &amp; الرياض &lt;b&gt;"
+        );
+        assert_eq!(escape_html(""), "");
     }
 }

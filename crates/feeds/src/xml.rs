@@ -122,7 +122,11 @@ mod tests {
             format!("{}\u{FEFF}{long}", "a".repeat(63)),
             format!("{long}\u{FFFD}"),
         ] {
-            assert_eq!(is_xml_text(&text), text.chars().all(is_xml_char), "{text:?}");
+            assert_eq!(
+                is_xml_text(&text),
+                text.chars().all(is_xml_char),
+                "{text:?}"
+            );
         }
     }
 
