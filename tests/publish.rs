@@ -162,6 +162,12 @@ fn the_demo_workspace_publishes_valid_feeds_in_every_scope() {
         index.contains("application/atom+xml") && index.contains("application/rss+xml"),
         "{index}"
     );
+    // No page links to a file that is not there.
+    for page in support::walk(&public) {
+        if page.extension().is_some_and(|e| e == "html") {
+            support::assert_page_links_resolve(&public, &page);
+        }
+    }
 }
 
 #[test]
@@ -234,6 +240,26 @@ fn the_archive_keeps_the_dropped_file_itself_unless_it_has_other_names() {
         std::fs::read_to_string(archived("shared.txt")).unwrap(),
         shared_text
     );
+}
+
+/// A category with no letter or digit (`★`) gets a feed of its own, under
+/// the folder its releases' pages link to.
+#[test]
+fn a_category_without_letters_has_the_feed_its_pages_link_to() {
+    let workspace = TestWorkspace::new(&[]);
+    workspace.drop_file(
+        "etoile.md",
+        "---\ntitle: Une étoile\ndate: 2024-03-03\nlang: fr\ncategories: [\"★\", Énergie]\n---\n\nUn paragraphe.\n",
+    );
+    workspace.publish(0);
+    let public = workspace.public();
+    let feed = read_feed(&public, "category/c-88960946/atom.xml").feed;
+    assert_eq!(feed.entries.len(), 1);
+    for page in support::walk(&public) {
+        if page.extension().is_some_and(|e| e == "html") {
+            support::assert_page_links_resolve(&public, &page);
+        }
+    }
 }
 
 #[test]

@@ -288,6 +288,41 @@ pub fn assert_resolves(public: &Path, url: &str) {
     );
 }
 
+/// Asserts that every link and source in an HTML page of `public` that
+/// points into the site (relative, or absolute under the base URL) names a
+/// file that exists.
+pub fn assert_page_links_resolve(public: &Path, page: &Path) {
+    let html = std::fs::read_to_string(page).unwrap_or_else(|e| panic!("{}: {e}", page.display()));
+    let folder = page.parent().unwrap();
+    for attribute in ["href=\"", "src=\""] {
+        for (start, _) in html.match_indices(attribute) {
+            let value = &html[start + attribute.len()..];
+            let url = &value[..value.find('"').unwrap()];
+            let url = url.split('#').next().unwrap_or_default();
+            if url.is_empty() || url.starts_with("mailto:") {
+                continue;
+            }
+            if url.starts_with(BASE_URL) {
+                assert_resolves(public, url);
+                continue;
+            }
+            if url.contains("://") {
+                continue; // another site
+            }
+            let mut path = folder.join(url);
+            if url.ends_with('/') {
+                path = path.join("index.html");
+            }
+            assert!(
+                path.is_file(),
+                "{}: link {url} does not resolve to a file ({})",
+                page.display(),
+                path.display()
+            );
+        }
+    }
+}
+
 /// A running process whose stderr (its log) is collected; killed when
 /// dropped.
 pub struct Process {

@@ -51,6 +51,34 @@ pub fn slugify(date: Option<NaiveDate>, title: &str) -> String {
     slug
 }
 
+/// The slug of a category name, under which its feeds live
+/// (`category/<slug>/`) and the store indexes it, so that `Énergie` (front
+/// matter) and `energie` (an inbox folder) are one category: transliterated
+/// to ASCII, lowercased, every run of other characters than ASCII letters
+/// and digits turned into one `-`, with no `-` at either end.
+///
+/// A name with nothing transliterable (`★`) gets `c-` and a hash of the
+/// name, stable across versions, so that it still has a feed of its own.
+pub fn category_slug(name: &str) -> String {
+    let ascii = deunicode::deunicode(name);
+    let words: Vec<&str> = ascii
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|word| !word.is_empty())
+        .collect();
+    if words.is_empty() {
+        return format!("c-{:08x}", fnv1a(name.as_bytes()) as u32);
+    }
+    words.join("-").to_ascii_lowercase()
+}
+
+/// FNV-1a: a tiny hash whose value never changes between Rust versions, as
+/// folder names must not.
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, &byte| {
+        (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -97,5 +125,45 @@ mod tests {
     fn untransliterable_titles_still_get_a_slug() {
         let slug = slugify(None, "★★★");
         assert!(slug.starts_with("release-"), "{slug}");
+    }
+
+    #[test]
+    fn category_slugs_are_ascii_words_joined_by_dashes() {
+        let check = |name: &str, expected: &str| {
+            assert_eq!(category_slug(name), expected, "slug of {name:?}");
+        };
+        check("Énergie verte", "energie-verte");
+        check("Énergie", "energie");
+        check("energie", "energie");
+        check("  R&D / Innovation  ", "r-d-innovation");
+        check("Économie_sociale", "economie-sociale");
+        check("2024 Élections", "2024-elections");
+        check("ÉNERGIE RENOUVELABLE", "energie-renouvelable");
+        check("  Santé & Social -- 2024 ", "sante-social-2024");
+        check("l'Économie", "l-economie");
+        check("C++/Rust!", "c-rust");
+        check("Культура", "kul-tura");
+    }
+
+    #[test]
+    fn arabic_categories_are_transliterated() {
+        let slug = category_slug("الطاقة");
+        assert!(!slug.is_empty());
+        assert!(
+            slug.chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'),
+            "{slug}"
+        );
+    }
+
+    #[test]
+    fn categories_without_letters_get_a_stable_non_empty_slug() {
+        let slug = category_slug("★");
+        assert_eq!(
+            slug, "c-88960946",
+            "the slug of a published feed never changes"
+        );
+        assert_ne!(slug, category_slug("--"));
+        assert!(!category_slug("").is_empty());
     }
 }

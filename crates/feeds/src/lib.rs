@@ -28,4 +28,4 @@ mod xml;
 pub use feed::{FeedItems, Format, ItemCache, render_feed};
 pub use item::Entry;
 pub use pages::{RenderError, Templates};
-pub use site::{FeedLink, Scope, Site, category_slug, feed_links, release_url};
+pub use site::{FeedLink, Scope, Site, feed_links, release_url};

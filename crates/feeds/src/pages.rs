@@ -38,6 +38,7 @@
 use minijinja::syntax::SyntaxConfig;
 use minijinja::value::Serde;
 use minijinja::{AutoEscape, Environment, Value, escape_formatter};
+use pressroom_core::slug::category_slug;
 use pressroom_core::{Lang, Release, ReleaseId, SourceFormat};
 use serde::Serialize;
 
@@ -45,7 +46,7 @@ use crate::dates::{iso_day, rfc3339};
 use crate::feed::Format;
 use crate::item::{Entry, Item};
 use crate::media::{ItemAttachment, ItemSection};
-use crate::site::{Scope, Site, category_slug};
+use crate::site::{Scope, Site};
 use crate::xml::cleaned;
 
 const BUILTIN: [(&str, &str); 3] = [

@@ -12,6 +12,7 @@
 //! releases/<id>/index.html                        one page per release
 //! ```
 
+use pressroom_core::slug::category_slug;
 use pressroom_core::{Lang, ReleaseId};
 
 use crate::feed::Format;
@@ -103,34 +104,6 @@ impl Scope {
     }
 }
 
-/// The folder name of a category: transliterated to ASCII with `deunicode`,
-/// lowercased, words of ASCII letters and digits joined by `-` ("Énergie
-/// verte" → "energie-verte"). This is the rule `pressroom-store` indexes
-/// categories by, and the two must agree, or a page would link to a category
-/// folder that the daemon writes under another name.
-///
-/// A name with nothing to transliterate ("★") gets a stable token derived
-/// from its bytes instead, so that the slug is never empty.
-pub fn category_slug(name: &str) -> String {
-    let ascii = deunicode::deunicode(name);
-    let words: Vec<&str> = ascii
-        .split(|c: char| !c.is_ascii_alphanumeric())
-        .filter(|word| !word.is_empty())
-        .collect();
-    if words.is_empty() {
-        return format!("c-{:08x}", fnv1a(name.as_bytes()) as u32);
-    }
-    words.join("-").to_ascii_lowercase()
-}
-
-/// FNV-1a: a tiny hash whose value never changes between Rust versions, as
-/// folder names must not.
-fn fnv1a(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, &byte| {
-        (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
-    })
-}
-
 /// The public URL of a release's page: `base_url` + `releases/<id>/`.
 pub fn release_url(site: &Site, id: &ReleaseId) -> String {
     format!("{}releases/{id}/", site.base_url)
@@ -173,42 +146,6 @@ mod tests {
             author_email: Some("press@example.org".to_owned()),
             generator: "Pressroom 0.1.0".to_owned(),
         }
-    }
-
-    #[test]
-    fn category_slugs_are_ascii_words_joined_by_dashes() {
-        let check = |name: &str, expected: &str| assert_eq!(category_slug(name), expected);
-        check("Énergie verte", "energie-verte");
-        check("Energy", "energy");
-        check("  R&D / Innovation  ", "r-d-innovation");
-        check("Économie_sociale", "economie-sociale");
-        check("2024 Élections", "2024-elections");
-        // The store's own examples: both crates must give the same slugs.
-        check("ÉNERGIE RENOUVELABLE", "energie-renouvelable");
-        check("  Santé & Social -- 2024 ", "sante-social-2024");
-        check("l'Économie", "l-economie");
-        check("C++/Rust!", "c-rust");
-        check("Культура", "kul-tura");
-    }
-
-    #[test]
-    fn arabic_categories_are_transliterated() {
-        let slug = category_slug("طاقة");
-        assert!(!slug.is_empty());
-        assert!(
-            slug.chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'),
-            "{slug}"
-        );
-    }
-
-    #[test]
-    fn categories_without_letters_get_a_stable_non_empty_slug() {
-        let slug = category_slug("★");
-        assert_eq!(slug, category_slug("★"));
-        assert!(slug.starts_with("c-") && slug.len() == 10, "{slug}");
-        assert_ne!(slug, category_slug("--"));
-        assert!(!category_slug("").is_empty());
     }
 
     #[test]

@@ -5,9 +5,8 @@ mod support;
 
 use std::collections::BTreeSet;
 
-use pressroom_feeds::{
-    Entry, Format, RenderError, Scope, Templates, category_slug, feed_links, release_url,
-};
+use pressroom_core::slug::category_slug;
+use pressroom_feeds::{Entry, Format, RenderError, Scope, Templates, feed_links, release_url};
 use support::{Stored, entries, is_xml_char, lang, parse, poisoned, releases, site, time};
 
 fn html(bytes: Vec<u8>) -> String {

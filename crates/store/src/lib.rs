@@ -18,7 +18,6 @@
 //! never half. Feed queries are index ranges, never table scans, and nothing
 //! loads all releases at once, so costs stay flat as the store grows.
 
-mod category;
 mod codec;
 mod digest;
 mod error;
@@ -30,12 +29,14 @@ use std::fmt;
 use chrono::{DateTime, Utc};
 use pressroom_core::{Release, ReleaseId};
 
-pub use category::category_slug;
 pub use digest::{
     DigestRun, NewRecipient, NewRun, PendingRecipient, RecipientState, RunCounts, RunTrigger,
     SuppressionSource,
 };
 pub use error::StoreError;
+/// The slug rule the store indexes categories by (one rule for the whole
+/// product: see [`pressroom_core::slug::category_slug`]).
+pub use pressroom_core::slug::category_slug;
 pub use schema::SCHEMA_VERSION;
 pub use store::Store;
 

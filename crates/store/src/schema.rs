@@ -182,6 +182,42 @@ pub(crate) fn migrate(conn: &mut Connection, path: &str) -> Result<(), StoreErro
     tx.commit().map_err(migrate_error)
 }
 
+/// Gives categories stored with an empty slug the one the product uses.
+///
+/// Earlier builds, which had two slug rules, gave a category with no letter or
+/// digit (`★`) an empty slug in the store, while pages linked to its feed
+/// as `category/c-<hash>/`: the feed was never written and the link was
+/// broken. Such rows get the slug of [`crate::category_slug`] (and their
+/// release's `repeated` flags are worked out again) the first time the
+/// store is opened; later opens find none, with one index probe.
+pub(crate) fn repair_empty_category_slugs(conn: &mut Connection) -> rusqlite::Result<()> {
+    let releases: Vec<i64> = conn
+        .prepare("SELECT DISTINCT release FROM categories WHERE slug = ''")?
+        .query_map([], |row| row.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    if releases.is_empty() {
+        return Ok(());
+    }
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    for release in releases {
+        let names: Vec<(i64, String)> = tx
+            .prepare("SELECT position, name FROM categories WHERE release = ?1 ORDER BY position")?
+            .query_map([release], |row| Ok((row.get(0)?, row.get(1)?)))?
+            .collect::<rusqlite::Result<_>>()?;
+        let mut slugs = Vec::with_capacity(names.len());
+        for (position, name) in names {
+            let slug = crate::category_slug(&name);
+            let repeated = slugs.contains(&slug);
+            tx.execute(
+                "UPDATE categories SET slug = ?3, repeated = ?4 WHERE release = ?1 AND position = ?2",
+                rusqlite::params![release, position, slug, repeated],
+            )?;
+            slugs.push(slug);
+        }
+    }
+    tx.commit()
+}
+
 fn user_version(conn: &Connection) -> rusqlite::Result<i64> {
     conn.pragma_query_value(None, "user_version", |row| row.get(0))
 }

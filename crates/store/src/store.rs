@@ -185,6 +185,11 @@ impl Store {
         let mut conn = Connection::open(path).map_err(open_error)?;
         schema::configure_file(&conn).map_err(open_error)?;
         schema::migrate(&mut conn, &name)?;
+        schema::repair_empty_category_slugs(&mut conn).map_err(|source| StoreError::Migrate {
+            path: name.clone(),
+            version: schema::SCHEMA_VERSION,
+            source,
+        })?;
         Ok(Store {
             conn,
             path: name,

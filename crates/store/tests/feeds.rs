@@ -443,3 +443,44 @@ fn releases_published_at_the_same_instant_come_last_stored_first() {
         ["c", "b", "a"]
     );
 }
+
+/// A category with no letter or digit has the product's one slug, also in a
+/// store an earlier build left with an empty slug for it.
+#[test]
+fn a_category_without_letters_is_found_under_the_slug_pages_link_to() {
+    let mut temp = TempStore::new();
+    add(
+        &mut temp.store,
+        "stars",
+        "fr",
+        &["★", "✦✦", "Énergie"],
+        "2024-03-01T10:00:00Z",
+        "2024-03-01T10:00:00Z",
+        None,
+    );
+    let star = pressroom_store::category_slug("★");
+    assert_eq!(star, "c-88960946");
+    assert_eq!(latest(&temp.store, &category(&star), NOW, 10), ["stars"]);
+
+    // As an earlier build stored it: both symbol categories with an empty
+    // slug, the second marked as a repeat of the first.
+    temp.raw()
+        .execute_batch(
+            "UPDATE categories SET slug = '', repeated = (position = 1) WHERE name IN ('★', '✦✦')",
+        )
+        .unwrap();
+    temp.reopen();
+    assert_eq!(latest(&temp.store, &category(&star), NOW, 10), ["stars"]);
+    let other = pressroom_store::category_slug("✦✦");
+    assert_ne!(other, star);
+    assert_eq!(latest(&temp.store, &category(&other), NOW, 10), ["stars"]);
+    let empty: i64 = temp
+        .raw()
+        .query_row(
+            "SELECT count(*) FROM categories WHERE slug = ''",
+            [],
+            |row| row.get(0),
+        )
+        .unwrap();
+    assert_eq!(empty, 0);
+}
