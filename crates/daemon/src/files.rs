@@ -140,11 +140,12 @@ pub fn store_new_file(folder: &Path, name: &str, bytes: &[u8]) -> io::Result<Pat
     }
 }
 
-/// What a file read was: its inode, size and modification time. A file an
-/// editor has since replaced (a save by rename) or rewritten in place no
-/// longer matches: a different inode, or a new size or time. (A rewrite of
-/// the same size within the file system's clock tick would pass; editors'
-/// saves are far apart.)
+/// What identifies a file's content without reading it: its inode, size
+/// and modification time. A file an editor has since replaced (a save by
+/// rename) or rewritten in place no longer matches: a different inode, or a
+/// new size or time. (A rewrite of the same size within the file system's
+/// clock tick would pass; editors' saves are far apart.) The settler watches
+/// stamps until they stand still; the ingest keeps the stamp of what it read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FileStamp {
     device: u64,
@@ -164,9 +165,16 @@ impl FileStamp {
         }
     }
 
+    /// The stamp of `path` (not following links), or `None` if it is gone.
+    pub fn at(path: &Path) -> Option<Self> {
+        fs::symlink_metadata(path)
+            .ok()
+            .map(|metadata| Self::of(&metadata))
+    }
+
     /// Whether `path` (not followed if a link) is still the file stamped.
     pub fn matches(&self, path: &Path) -> bool {
-        fs::symlink_metadata(path).is_ok_and(|metadata| Self::of(&metadata) == *self)
+        Self::at(path) == Some(*self)
     }
 
     /// Whether `path` is the file stamped, with exactly `names` names.

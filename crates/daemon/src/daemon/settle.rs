@@ -15,34 +15,14 @@
 //! [`Settler::take`]s them.
 
 use std::collections::HashMap;
-use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-/// What identifies a file's content without reading it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Stamp {
-    pub len: u64,
-    pub mtime_ns: i128,
-    pub inode: u64,
-}
-
-impl Stamp {
-    /// The stamp of `path` (not following links), or `None` if it is gone.
-    pub fn of(path: &Path) -> Option<Self> {
-        let metadata = std::fs::symlink_metadata(path).ok()?;
-        Some(Self {
-            len: metadata.len(),
-            mtime_ns: i128::from(metadata.mtime()) * 1_000_000_000
-                + i128::from(metadata.mtime_nsec()),
-            inode: metadata.ino(),
-        })
-    }
-}
+use crate::files::FileStamp;
 
 #[derive(Debug)]
 struct Candidate {
-    stamp: Stamp,
+    stamp: FileStamp,
     stable_since: Instant,
     /// Events said it was written to and not closed since.
     open_for_writing: bool,
@@ -93,7 +73,7 @@ impl Settler {
     /// `Some(true)` written to, `Some(false)` closed after writing, `None`
     /// nothing either way (a scan, a rename into the folder).
     pub fn note(&mut self, path: &Path, writing: Option<bool>, now: Instant) {
-        let Some(stamp) = Stamp::of(path) else {
+        let Some(stamp) = FileStamp::at(path) else {
             self.candidates.remove(path);
             return;
         };
@@ -156,7 +136,7 @@ impl Settler {
         let mut next: Option<Instant> = None;
         let mut wake = |at: Instant| next = Some(next.map_or(at, |n: Instant| n.min(at)));
         self.candidates.retain(|path, candidate| {
-            let Some(stamp) = Stamp::of(path) else {
+            let Some(stamp) = FileStamp::at(path) else {
                 return false;
             };
             if stamp != candidate.stamp {
