@@ -177,11 +177,18 @@ impl FileStamp {
         Self::at(path) == Some(*self)
     }
 
-    /// Whether `path` is the file stamped, with exactly `names` names.
-    fn matches_with_names(&self, path: &Path, names: u64) -> bool {
+    /// Whether `path` is the file stamped, only this process's user can
+    /// change it, and it has no other name than the inbox's and `path`.
+    fn is_ours_alone(&self, path: &Path) -> bool {
         use std::os::unix::fs::MetadataExt;
-        fs::symlink_metadata(path)
-            .is_ok_and(|metadata| Self::of(&metadata) == *self && metadata.nlink() == names)
+        // SAFETY: geteuid has no preconditions and cannot fail.
+        let user = unsafe { libc::geteuid() };
+        fs::symlink_metadata(path).is_ok_and(|metadata| {
+            Self::of(&metadata) == *self
+                && metadata.nlink() == 2
+                && metadata.uid() == user
+                && metadata.mode() & 0o022 == 0
+        })
     }
 }
 
@@ -194,9 +201,10 @@ impl FileStamp {
 /// commit. No byte is copied, and removing the inbox name later frees no
 /// disk block, which is most of what archiving a backlog used to cost. When
 /// the file system cannot link (another file system, a foreign owner under
-/// `protected_hardlinks`), the original is no longer the file read, or it
-/// has other names than the inbox's, the archive gets a new file holding
-/// `bytes` instead. Nothing is flushed: see
+/// `protected_hardlinks`), the original is no longer the file read, it has
+/// other names than the inbox's, or another user owns it or may write to
+/// it (an editor's own file, which they could change in the archive), the
+/// archive gets a new file of this process's, holding `bytes`, instead. Nothing is flushed: see
 /// [`store_new_file`].
 pub fn archive_original(
     original: &Path,
@@ -209,11 +217,11 @@ pub fn archive_original(
     let mut made_folder = false;
     loop {
         match fs::hard_link(original, &path) {
-            // The archive's file is the one read, and its only other name
-            // is the inbox's (a file also linked from elsewhere could change
-            // under the archive). An editor's later save replaces the inbox
-            // name, not this one.
-            Ok(()) if stamp.matches_with_names(&path, 2) => return Ok(path),
+            // The archive's file is the one read, its only other name is
+            // the inbox's, and no one else may write to it: nothing can
+            // change it under the archive. An editor's later save replaces
+            // the inbox name, not this one.
+            Ok(()) if stamp.is_ours_alone(&path) => return Ok(path),
             Ok(()) => {
                 fs::remove_file(&path)?;
                 break;
@@ -233,8 +241,17 @@ pub fn archive_original(
 }
 
 /// Creates a file that must not exist yet, and its folder if missing.
+/// Whatever the umask, only its owner may write to it (archived originals
+/// must not change; pages are for everyone to read).
 fn create_new(path: &Path) -> io::Result<File> {
-    let open = || OpenOptions::new().write(true).create_new(true).open(path);
+    use std::os::unix::fs::OpenOptionsExt;
+    let open = || {
+        OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o644)
+            .open(path)
+    };
     match open() {
         Err(error) if error.kind() == io::ErrorKind::NotFound => {
             fs::create_dir_all(parent(path))?;
@@ -589,6 +606,26 @@ mod tests {
         assert_ne!(inode(&archived), inode(&original));
         fs::write(&elsewhere, "changed outside").unwrap();
         assert_eq!(fs::read(&archived).unwrap(), b"read");
+    }
+
+    /// A file others may write to could be changed in the archive: the
+    /// archive gets a copy of its own.
+    #[test]
+    fn a_file_others_may_write_to_is_copied() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("shared.txt");
+        fs::write(&path, "read").unwrap();
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o664)).unwrap();
+        let stamp = FileStamp::of(&fs::symlink_metadata(&path).unwrap());
+        let month = dir.path().join("archive");
+        let archived = archive_original(&path, &stamp, &month, "shared.txt", b"read").unwrap();
+        assert_ne!(inode(&archived), inode(&path));
+        assert_eq!(
+            fs::metadata(&archived).unwrap().permissions().mode() & 0o022,
+            0,
+            "the copy is writable by its owner only"
+        );
     }
 
     #[test]
