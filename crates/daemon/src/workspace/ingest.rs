@@ -230,13 +230,14 @@ struct Consumed<'u> {
 
 /// Removes a stored unit's files from the inbox, the second half of their
 /// move into the archive. A file an editor saved again since it was read
-/// stays, and is published as an update by the next run. (Saved in place,
-/// it is also the archive's file, which then holds the new bytes for the
-/// version just stored: that version's exact bytes are lost, the editor's
-/// work never; the daemon takes only files that have settled, so this is
-/// a rare race.) The removals are not flushed: the release is durably
-/// stored, so a file that a power cut brings back is recognised by its hash
-/// and counted unchanged. Nothing can be lost either way.
+/// stays, and is published as an update by the next run. (A file archived
+/// as a link and saved in place is also the archive's file, which then
+/// holds the new bytes for the version just stored: that version's exact
+/// bytes are lost, the editor's work never; the daemon takes only files
+/// that have settled, so this is a rare race.) The removals are not
+/// flushed: the release is durably stored, so a file that a power cut
+/// brings back is recognised by its hash and counted unchanged. Nothing can
+/// be lost either way.
 fn remove_from_inbox(consumed: Consumed<'_>) -> anyhow::Result<()> {
     let Consumed { unit, stamps } = consumed;
     for (path, stamp) in unit.files().zip(&stamps) {
