@@ -532,7 +532,7 @@ mod tests {
     fn dropped(folder: &Path, name: &str, bytes: &[u8]) -> (PathBuf, FileStamp) {
         let path = folder.join(name);
         fs::write(&path, bytes).unwrap();
-        let stamp = FileStamp::of(&fs::symlink_metadata(&path).unwrap());
+        let stamp = FileStamp::at(&path).expect("the file just written");
         (path, stamp)
     }
 
@@ -617,7 +617,7 @@ mod tests {
         let path = dir.path().join("shared.txt");
         fs::write(&path, "read").unwrap();
         fs::set_permissions(&path, fs::Permissions::from_mode(0o664)).unwrap();
-        let stamp = FileStamp::of(&fs::symlink_metadata(&path).unwrap());
+        let stamp = FileStamp::at(&path).expect("the file just written");
         let month = dir.path().join("archive");
         let archived = archive_original(&path, &stamp, &month, "shared.txt", b"read").unwrap();
         assert_ne!(inode(&archived), inode(&path));

@@ -609,10 +609,6 @@ fn unit_hash(document: &[u8], dropped: &[DroppedFile]) -> String {
 mod tests {
     use super::*;
 
-    fn read(path: &Path) -> FileStamp {
-        FileStamp::of(&fs::symlink_metadata(path).unwrap())
-    }
-
     #[test]
     fn a_file_saved_again_after_it_was_read_stays_in_the_inbox() {
         let inbox = tempfile::tempdir().unwrap();
@@ -620,7 +616,8 @@ mod tests {
         let removed = inbox.path().join("removed.txt");
         fs::write(&kept, "as read").unwrap();
         fs::write(&removed, "as read").unwrap();
-        let (kept_stamp, removed_stamp) = (read(&kept), read(&removed));
+        let stamp = |path: &Path| FileStamp::at(path).expect("the file just written");
+        let (kept_stamp, removed_stamp) = (stamp(&kept), stamp(&removed));
         fs::write(&kept, "saved again by its editor").unwrap();
 
         for (path, stamp) in [(&kept, kept_stamp), (&removed, removed_stamp)] {
