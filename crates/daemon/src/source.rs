@@ -153,7 +153,7 @@ pub fn release_files(root: &Path) -> io::Result<Vec<PathBuf>> {
 /// The files that make one release: a document and what goes with it. A
 /// file that is no release document and goes with none (a *stray*) is a unit
 /// of its own, so that it is reported like any file that cannot be read.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Unit {
     /// The release document, or the stray file.
     pub path: PathBuf,
