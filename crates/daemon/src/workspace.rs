@@ -693,6 +693,7 @@ impl Workspace {
                         published,
                         visible_from,
                         attachment_paths,
+                        text: None,
                     })?;
                     report.versions += usize::from(stored != Stored::Unchanged);
                 }

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, TimeDelta, Utc};
 use pressroom_core::model::Section;
 use pressroom_core::{Lang, Release, ReleaseId, SourceFormat};
-use pressroom_store::{NewVersion, Scope, Store, StoreError};
+use pressroom_store::{NewVersion, ReleaseText, Scope, Store, StoreError};
 
 const RELEASES: usize = 100_000;
 const FILL_BATCH: usize = 1_000;
@@ -227,6 +227,8 @@ fn synthetic(n: usize, start: DateTime<Utc>) -> NewVersion {
         at
     };
     NewVersion {
+        // Compressed ahead, as the daemon's parse threads do.
+        text: Some(ReleaseText::encode(&release)),
         release,
         tag_id: format!("tag:example.org,2020-01-01:{id}"),
         source_name: format!("{id}.txt"),

@@ -3,9 +3,9 @@
 //! Times are Unix microseconds: integers sort and index well and cover
 //! chrono's whole range. A release's own dates keep their variant and offset
 //! as text (`day` `2024-03-21`, `local` `2024-03-21T10:30:00`, `exact`
-//! `2024-03-21T10:30:00+02:00`); paragraphs are a JSON array and the contact
-//! and "about" sections JSON objects, so that a release reads back exactly as
-//! it was parsed.
+//! `2024-03-21T10:30:00+02:00`); the contact and "about" sections are JSON
+//! objects, and the HTML and paragraphs one compressed frame (`text.rs`), so
+//! that a release reads back exactly as it was parsed.
 
 use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, SecondsFormat, TimeZone as _, Utc};
 use pressroom_core::model::{Attachment, Section};
@@ -55,10 +55,6 @@ pub(crate) fn encode_instant(instant: &DateTime<FixedOffset>) -> String {
 
 fn decode_instant(text: &str) -> Result<DateTime<FixedOffset>, Cause> {
     Ok(DateTime::parse_from_rfc3339(text)?)
-}
-
-pub(crate) fn encode_paragraphs(paragraphs: &[String]) -> String {
-    serde_json::to_string(paragraphs).expect("a list of strings always serializes")
 }
 
 /// A [`Section`] as its column holds it.
@@ -121,8 +117,8 @@ macro_rules! release_columns {
     () => {
         "r.pk, r.id, r.tag_id, r.source_name, r.source_hash, r.archive_path, \
          r.first_ingested, r.updated, r.published, r.visible_from, r.retracted, r.revision, \
-         r.slug, r.title, r.lang, r.date_kind, r.date, r.place, r.summary, r.paragraphs, \
-         r.body_html, r.author, r.embargo, r.format, r.contact, r.about"
+         r.slug, r.title, r.lang, r.date_kind, r.date, r.place, r.summary, r.text, \
+         r.author, r.embargo, r.format, r.contact, r.about"
     };
 }
 pub(crate) use release_columns;
@@ -148,8 +144,7 @@ pub(crate) struct RawRelease {
     date: Option<String>,
     place: Option<String>,
     summary: String,
-    paragraphs: String,
-    body_html: String,
+    text: Vec<u8>,
     author: Option<String>,
     embargo: Option<String>,
     format: String,
@@ -212,13 +207,12 @@ impl RawRelease {
             date: row.get(16)?,
             place: row.get(17)?,
             summary: row.get(18)?,
-            paragraphs: row.get(19)?,
-            body_html: row.get(20)?,
-            author: row.get(21)?,
-            embargo: row.get(22)?,
-            format: row.get(23)?,
-            contact: row.get(24)?,
-            about: row.get(25)?,
+            text: row.get(19)?,
+            author: row.get(20)?,
+            embargo: row.get(21)?,
+            format: row.get(22)?,
+            contact: row.get(23)?,
+            about: row.get(24)?,
         })
     }
 
@@ -266,6 +260,7 @@ impl RawRelease {
                 credit: raw.credit,
             });
         }
+        let (body_html, paragraphs) = column("text", crate::text::decode(&self.text))?;
         let release = Release {
             id: column("id", ReleaseId::parse(&self.id).map_err(Cause::from))?,
             slug: self.slug,
@@ -274,11 +269,8 @@ impl RawRelease {
             date,
             place: self.place,
             summary: self.summary,
-            paragraphs: column(
-                "paragraphs",
-                serde_json::from_str(&self.paragraphs).map_err(Cause::from),
-            )?,
-            body_html: self.body_html,
+            paragraphs,
+            body_html,
             categories,
             author: self.author,
             embargo,

@@ -23,6 +23,7 @@ mod digest;
 mod error;
 mod schema;
 mod store;
+mod text;
 
 use std::fmt;
 
@@ -39,6 +40,7 @@ pub use error::StoreError;
 pub use pressroom_core::slug::category_slug;
 pub use schema::SCHEMA_VERSION;
 pub use store::Store;
+pub use text::ReleaseText;
 
 /// A release as stored: its latest version and what the store knows of it.
 ///
@@ -93,6 +95,9 @@ pub struct NewVersion {
     /// Where the bytes of each of `release.attachments` lie, relative to the
     /// archive folder, in the same order (as many paths as attachments).
     pub attachment_paths: Vec<String>,
+    /// `ReleaseText::encode(&release)`, made ahead on another thread, or
+    /// `None` to have the store compress the text itself.
+    pub text: Option<ReleaseText>,
 }
 
 /// What [`Store::store`] did with a version.

@@ -15,12 +15,12 @@ use rusqlite::{Connection, OptionalExtension as _, Params, ToSql};
 
 use crate::codec::{
     RawAttachment, RawRelease, Unreadable, decode_kind, encode_date, encode_instant, encode_kind,
-    encode_paragraphs, encode_section, micros, release_columns, time,
+    encode_section, micros, release_columns, time,
 };
 use crate::error::Cause;
 use crate::{
-    HistoryEntry, HistoryKind, ListEntry, NewVersion, Scope, StoreError, Stored, StoredRelease,
-    category_slug, schema,
+    HistoryEntry, HistoryKind, ListEntry, NewVersion, ReleaseText, Scope, StoreError, Stored,
+    StoredRelease, category_slug, schema,
 };
 
 /// The store: one SQLite connection to one database file.
@@ -137,17 +137,17 @@ const HISTORY: &str = "SELECT revision, at, kind, source_hash, archive_path, tit
 
 const INSERT_RELEASE: &str = "INSERT INTO releases (id, tag_id, first_ingested, retracted,
      revision, source_name, source_hash, archive_path, updated, published, visible_from,
-     changed, slug, title, lang, date_kind, date, place, summary, paragraphs, body_html, author,
-     embargo, format, contact, about)
+     changed, slug, title, lang, date_kind, date, place, summary, text, author, embargo,
+     format, contact, about)
      VALUES (:id, :tag_id, :at, NULL, 1, :source_name, :source_hash, :archive_path, :at,
      :published, :visible_from, :changed, :slug, :title, :lang, :date_kind, :date, :place,
-     :summary, :paragraphs, :body_html, :author, :embargo, :format, :contact, :about)";
+     :summary, :text, :author, :embargo, :format, :contact, :about)";
 const UPDATE_RELEASE: &str = "UPDATE releases SET retracted = NULL, revision = :revision,
      source_name = :source_name, source_hash = :source_hash, archive_path = :archive_path,
      updated = :at, published = :published, visible_from = :visible_from, changed = :changed,
      slug = :slug, title = :title, lang = :lang, date_kind = :date_kind, date = :date,
-     place = :place, summary = :summary, paragraphs = :paragraphs, body_html = :body_html,
-     author = :author, embargo = :embargo, format = :format, contact = :contact, about = :about
+     place = :place, summary = :summary, text = :text, author = :author, embargo = :embargo,
+     format = :format, contact = :contact, about = :about
      WHERE pk = :pk";
 const INSERT_CATEGORY: &str = "INSERT INTO categories (release, position, name, slug, repeated,
      published, visible_from, retracted, changed) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, NULL, ?8)";
@@ -636,13 +636,27 @@ impl Store {
         let visible_from = micros(version.visible_from);
         let changed = at.max(visible_from);
         let (date_kind, date) = release.date.as_ref().map(encode_date).unzip();
-        let paragraphs = encode_paragraphs(&release.paragraphs);
+        let encoded;
+        let text = match &version.text {
+            Some(text) => {
+                debug_assert_eq!(
+                    *text,
+                    ReleaseText::encode(release),
+                    "text of another release"
+                );
+                text.as_bytes()
+            }
+            None => {
+                encoded = ReleaseText::encode(release);
+                encoded.as_bytes()
+            }
+        };
         let embargo = release.embargo.as_ref().map(encode_instant);
         let format = release.format.name();
         let lang = release.lang.as_str();
         let contact = release.contact.as_ref().map(encode_section);
         let about = release.about.as_ref().map(encode_section);
-        let columns: [(&str, &dyn ToSql); 21] = [
+        let columns: [(&str, &dyn ToSql); 20] = [
             (":source_name", &version.source_name),
             (":source_hash", &version.source_hash),
             (":archive_path", &version.archive_path),
@@ -657,8 +671,7 @@ impl Store {
             (":date", &date),
             (":place", &release.place),
             (":summary", &release.summary),
-            (":paragraphs", &paragraphs),
-            (":body_html", &release.body_html),
+            (":text", &text),
             (":author", &release.author),
             (":embargo", &embargo),
             (":format", &format),

@@ -210,7 +210,17 @@ fn fill_a_batch_and_wait(path: &str) {
     let _: Result<(), StoreError> = store.batch(|store| {
         for n in 0..2_000 {
             let mut release = release(&format!("new-{n}"), "en", &["Énergie", "Port"]);
-            release.paragraphs = vec!["A long paragraph. ".repeat(200)];
+            // Words that do not repeat, so that the stored text stays large
+            // once compressed.
+            let words: String = (0..400u64)
+                .map(|k| {
+                    format!(
+                        "{:x} ",
+                        (n * 7919 + k).wrapping_mul(2_654_435_761) % 1_000_003
+                    )
+                })
+                .collect();
+            release.paragraphs = vec![words];
             release.body_html = format!("<p>{}</p>", release.paragraphs[0]);
             store.store(version(
                 release,

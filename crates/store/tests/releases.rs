@@ -52,6 +52,7 @@ fn round_trip(stored: &StoredRelease) -> StoredRelease {
             published: stored.published,
             visible_from: stored.visible_from,
             attachment_paths: stored.attachment_paths.clone(),
+            text: None,
         })
         .unwrap();
     assert_eq!(outcome, Stored::Published);

@@ -27,7 +27,7 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use chrono::{DateTime, Utc};
 use pressroom_core::{DroppedFile, Release, parse_release_group};
-use pressroom_store::{NewVersion, Store, Stored, StoredRelease};
+use pressroom_store::{NewVersion, ReleaseText, Store, Stored, StoredRelease};
 
 use super::{
     Dirty, FileOutcome, categories_of, hex_sha256, parallel_map, published_time, relative_path,
@@ -283,6 +283,7 @@ fn store_one<'u>(
         source_name,
         hash,
         mut release,
+        text,
         archive_path,
         attachments,
         archive_names,
@@ -343,6 +344,7 @@ fn store_one<'u>(
         published,
         visible_from,
         attachment_paths,
+        text: Some(text),
     })?;
     if let Some(now_stored) = now_stored.filter(|s| s.is_visible(now)) {
         sink.stored(now_stored);
@@ -362,6 +364,9 @@ struct Prepared<'u> {
     source_name: String,
     hash: String,
     release: Release,
+    /// The release's text compressed for the store, here rather than on
+    /// the store's thread.
+    text: ReleaseText,
     /// The document's archive path, relative to the archive folder.
     archive_path: String,
     /// Where each of `release.attachments` was archived, in the same order.
@@ -474,6 +479,7 @@ fn prepare<'u>(
         unit,
         source_name: source_name.to_owned(),
         hash,
+        text: ReleaseText::encode(&release),
         release,
         archive_path: relative_path(&settings.archive, &archived),
         attachments,

@@ -66,6 +66,7 @@ pub fn version(
         published: at,
         visible_from: at,
         attachment_paths: Vec::new(),
+        text: None,
     }
 }
 
