@@ -48,10 +48,13 @@ impl ReleaseText {
         plain.extend_from_slice(&length_prefix(html.len()));
         plain.extend_from_slice(html.as_bytes());
         plain.extend_from_slice(&paragraphs);
-        let mut stored =
-            Vec::with_capacity(4 + lz4_flex::block::get_maximum_output_size(plain.len()));
+        let compressed = lz4_flex::block::compress(&plain);
+        // Exactly the size stored: thousands of these wait in the parse
+        // threads' batches, and a buffer sized for the worst case is four
+        // times larger.
+        let mut stored = Vec::with_capacity(4 + compressed.len());
         stored.extend_from_slice(&length_prefix(plain.len()));
-        stored.extend_from_slice(&lz4_flex::block::compress(&plain));
+        stored.extend_from_slice(&compressed);
         Self(stored)
     }
 
