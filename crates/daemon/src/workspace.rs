@@ -126,7 +126,15 @@ pub struct Workspace {
     /// publish to the end of its regeneration: whether the pending marker
     /// was already there, left by a run that failed.
     outputs_begun: Option<bool>,
+    /// How many units a round of [`Workspace::publish`] takes at most:
+    /// [`ROUND_SIZE`], smaller in tests.
+    round_size: usize,
 }
+
+/// How many units one round of a publish takes at most (see
+/// [`Workspace::publish`]): eight store transactions. A backlog of 10,000
+/// is one round; 100,000 held 88 MB at its peak in one round.
+pub const ROUND_SIZE: usize = 8 * ingest::GROUP_SIZE;
 
 /// The file recording when outputs were last regenerated (embargoes that
 /// lifted since then must be published).
@@ -175,6 +183,7 @@ impl Workspace {
             written: Default::default(),
             items: Default::default(),
             outputs_begun: None,
+            round_size: ROUND_SIZE,
         })
     }
 
@@ -267,56 +276,81 @@ impl Workspace {
     }
 
     /// Ingests `units`, writing the page of each release as it is stored,
-    /// then regenerates the rest of the outputs once. `progress` is told
-    /// how many units are done after each batch.
+    /// then regenerates the rest of the outputs. `progress` is told how many
+    /// units are done after each batch.
+    ///
+    /// A backlog of more than [`ROUND_SIZE`] units is published in rounds,
+    /// each ending with its regeneration: what a run keeps in memory (the ids
+    /// of the pages it wrote and of those left to write) then stays within a
+    /// round's, however many files wait, at the cost of the feeds rendered
+    /// once per round (a fraction of a second each).
     pub fn publish(
         &mut self,
         units: &[Unit],
         progress: &mut dyn FnMut(usize),
     ) -> anyhow::Result<(RunReport, usize)> {
         let mut report = RunReport::default();
+        if units.is_empty() {
+            let written = self.refresh(&mut Dirty::default())?;
+            return Ok((report, written));
+        }
+        let mut written = 0;
+        let mut done = 0;
+        for round in units.chunks(self.round_size.max(1)) {
+            let mut round_progress = |units: usize| progress(done + units);
+            written += self.publish_round(round, &mut report, &mut round_progress)?;
+            done += round.len();
+        }
+        Ok((report, written))
+    }
+
+    /// One round of [`Workspace::publish`]: ingests `units`, then
+    /// regenerates.
+    fn publish_round(
+        &mut self,
+        units: &[Unit],
+        report: &mut RunReport,
+        progress: &mut dyn FnMut(usize),
+    ) -> anyhow::Result<usize> {
         let mut dirty = Dirty::default();
-        if !units.is_empty() {
-            // Pages are written before the store commits: a failure leaves
-            // the marker, and the next run renders everything again.
-            self.begin_outputs()?;
-            let Self {
-                settings,
-                store,
-                journal,
-                templates,
-                written,
-                ..
-            } = self;
-            let outputs = Outputs {
-                settings,
-                templates,
-                written,
+        // Pages are written before the store commits: a failure leaves the
+        // marker, and the next run renders everything again.
+        self.begin_outputs()?;
+        let Self {
+            settings,
+            store,
+            journal,
+            templates,
+            written,
+            ..
+        } = self;
+        let outputs = Outputs {
+            settings,
+            templates,
+            written,
+        };
+        let mut ingest = Ingest {
+            settings,
+            journal,
+            store,
+        };
+        let ingested = with_page_pool(outputs, |pages| {
+            let mut sink = PublishSink {
+                pages,
+                report,
+                progress,
+                done: 0,
             };
-            let mut ingest = Ingest {
-                settings,
-                journal,
-                store,
-            };
-            let ingested = with_page_pool(outputs, |pages| {
-                let mut sink = PublishSink {
-                    pages,
-                    report: &mut report,
-                    progress,
-                    done: 0,
-                };
-                ingest.run(units, &mut dirty, &mut sink)
-            });
-            match ingested {
-                Ok(((), pages)) => dirty.written_pages = pages,
-                Err(error) => {
-                    self.outputs_begun = None;
-                    return Err(error);
-                }
+            ingest.run(units, &mut dirty, &mut sink)
+        });
+        match ingested {
+            Ok(((), pages)) => dirty.written_pages = pages,
+            Err(error) => {
+                self.outputs_begun = None;
+                return Err(error);
             }
         }
-        let written = self.refresh(&mut dirty)?;
-        Ok((report, written))
+        self.refresh(&mut dirty)
     }
 
     /// Regenerates what `dirty` names and what embargoes lifted since the
@@ -1191,6 +1225,36 @@ mod tests {
             "{outcomes:?}"
         );
         assert_eq!(workspace.store.count().unwrap(), 1);
+    }
+
+    #[test]
+    fn a_backlog_larger_than_a_round_is_published_whole_round_by_round() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut workspace = workspace(dir.path());
+        workspace.round_size = 2;
+        for n in 1..=5 {
+            let text = format!("Communiqué numéro {n}\n\nParis, le {n} mars 2024 – Texte {n}.\n");
+            fs::write(workspace.settings.inbox.join(format!("c{n}.txt")), text).unwrap();
+        }
+        let units = workspace.inbox_units().unwrap();
+        let mut told = Vec::new();
+        let (report, _) = workspace
+            .publish(&units, &mut |done| told.push(done))
+            .unwrap();
+
+        assert_eq!(report.published, 5, "{report:?}");
+        // Progress goes on from round to round, up to every unit.
+        assert!(told.is_sorted(), "{told:?}");
+        assert_eq!(told.last(), Some(&5), "{told:?}");
+        assert_eq!(fs::read_dir(&workspace.settings.inbox).unwrap().count(), 0);
+        // The feed of the last round lists the releases of every round, and
+        // each has its page.
+        let feed = fs::read_to_string(workspace.settings.public.join("atom.xml")).unwrap();
+        assert_eq!(feed.matches("<entry>").count(), 5, "{feed}");
+        let pages = fs::read_dir(workspace.settings.public.join("releases")).unwrap();
+        assert_eq!(pages.count(), 5);
+        // The run ended its outputs: no pending marker is left.
+        assert!(!workspace.settings.state.join(OUTPUTS_PENDING).exists());
     }
 
     #[test]
