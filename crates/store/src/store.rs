@@ -137,11 +137,11 @@ const HISTORY: &str = "SELECT revision, at, kind, source_hash, archive_path, tit
 
 const INSERT_RELEASE: &str = "INSERT INTO releases (id, tag_id, first_ingested, retracted,
      revision, source_name, source_hash, archive_path, updated, published, visible_from,
-     changed, slug, title, lang, date_kind, date, place, summary, text, author, embargo,
-     format, contact, about)
+     changed, slug, title, lang, date_kind, date, place, summary, text, paragraphs, body_html,
+     author, embargo, format, contact, about)
      VALUES (:id, :tag_id, :at, NULL, 1, :source_name, :source_hash, :archive_path, :at,
      :published, :visible_from, :changed, :slug, :title, :lang, :date_kind, :date, :place,
-     :summary, :text, :author, :embargo, :format, :contact, :about)";
+     :summary, :text, '', '', :author, :embargo, :format, :contact, :about)";
 const UPDATE_RELEASE: &str = "UPDATE releases SET retracted = NULL, revision = :revision,
      source_name = :source_name, source_hash = :source_hash, archive_path = :archive_path,
      updated = :at, published = :published, visible_from = :visible_from, changed = :changed,
