@@ -167,10 +167,11 @@ pub(crate) fn configure(conn: &Connection) -> rusqlite::Result<()> {
 /// Migration 4: a release's HTML and paragraphs move into one compressed
 /// `text` column (see `text.rs`). Every stored release is rewritten once,
 /// row by row, in the migration's transaction: a store of 10,000 releases
-/// takes about 1.5 s and 20 MB, once, and renders the same bytes after. The old columns stay, empty: dropping a
-/// column rewrites the table in one statement, whose undo journal SQLite
-/// keeps in memory (`temp_store`), the size of the whole table. The pages
-/// the text no longer needs are reused by the releases to come.
+/// takes about 1.5 s and 20 MB, once, and renders the same bytes after.
+/// The old columns stay, empty: dropping a column rewrites the table in one
+/// statement, whose undo journal SQLite keeps in memory (`temp_store`), the
+/// size of the whole table. The pages the text no longer needs are reused
+/// by the releases to come.
 fn compress_release_text(tx: &Transaction<'_>) -> rusqlite::Result<()> {
     tx.execute_batch("ALTER TABLE releases ADD COLUMN text BLOB NOT NULL DEFAULT x''")?;
     // The keys first: rows are not changed under a statement reading them.
