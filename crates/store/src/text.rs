@@ -11,12 +11,14 @@
 //! runs out of.
 //!
 //! The column holds the text's length in bytes (`u32`, little-endian), then
-//! the LZ4 block of: the HTML's length in bytes (`u32`, little-endian), the
-//! HTML, the paragraphs as a JSON array. Compressing runs on the thread that
-//! builds the version (the daemon's parse threads: see
-//! [`ReleaseText::encode`]), so that the store's single writer does not pay
-//! for it. Decoding checks every length and offset: a damaged row is an
-//! error, never a panic or a huge allocation.
+//! the LZ4 block (the framing of `lz4_flex`'s `compress_prepend_size`) of:
+//! the HTML's length in bytes (`u32`, little-endian), the HTML, the
+//! paragraphs as a JSON array. Compressing runs on the thread that builds
+//! the version (the daemon's parse threads: see [`ReleaseText::encode`]), so
+//! that the store's single writer does not pay for it. Decoding checks every
+//! length and offset, and caps the text's length before it allocates (which
+//! the library's own reader does not): a damaged row is an error, never a
+//! panic or a huge allocation.
 
 use pressroom_core::Release;
 
@@ -48,14 +50,10 @@ impl ReleaseText {
         plain.extend_from_slice(&length_prefix(html.len()));
         plain.extend_from_slice(html.as_bytes());
         plain.extend_from_slice(&paragraphs);
-        let compressed = lz4_flex::block::compress(&plain);
-        // Exactly the size stored: thousands of these wait in the parse
-        // threads' batches, and a buffer sized for the worst case is four
-        // times larger.
-        let mut stored = Vec::with_capacity(4 + compressed.len());
-        stored.extend_from_slice(&length_prefix(plain.len()));
-        stored.extend_from_slice(&compressed);
-        Self(stored)
+        // The library's own framing (the length, then the block), in a
+        // buffer shrunk to what it holds: thousands of these wait in the
+        // parse threads' batches.
+        Self(lz4_flex::block::compress_prepend_size(&plain))
     }
 
     pub(crate) fn as_bytes(&self) -> &[u8] {
