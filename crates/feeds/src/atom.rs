@@ -6,6 +6,8 @@
 //! for it (and equally correct XML). Every attachment is a `rel="enclosure"`
 //! link with its length and type.
 
+use std::sync::Arc;
+
 use atom_syndication::{
     Category, Content, Entry, Feed, Generator, Link, Person, Text, TextType, WriteConfig,
 };
@@ -13,7 +15,7 @@ use atom_syndication::{
 use crate::feed::{FeedInfo, Format, XML_PROLOG};
 use crate::item::Item;
 
-pub(crate) fn render(feed: &FeedInfo, items: &[Item]) -> Vec<u8> {
+pub(crate) fn render(feed: &FeedInfo, items: &[Arc<Item>]) -> Vec<u8> {
     let atom = Feed {
         title: Text::plain(feed.title.as_str()),
         id: feed.url.clone(),
@@ -32,7 +34,7 @@ pub(crate) fn render(feed: &FeedInfo, items: &[Item]) -> Vec<u8> {
             link("alternate", &feed.listing_url, "text/html", None),
         ],
         subtitle: (!feed.description.is_empty()).then(|| Text::plain(feed.description.as_str())),
-        entries: items.iter().map(entry).collect(),
+        entries: items.iter().map(|item| entry(item)).collect(),
         lang: Some(feed.lang.clone()),
         ..Feed::default()
     };

@@ -1,5 +1,8 @@
 //! The three feed formats and the one entry point that renders them.
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
 use chrono::{DateTime, FixedOffset};
 
 use crate::dates::whole_seconds;
@@ -69,21 +72,25 @@ pub fn render_feed(
 /// A scope's entries made into items once (cleaned, linked, dated: most of
 /// the cost of a feed), then rendered as every format and the listing page.
 pub struct FeedItems {
-    pub(crate) items: Vec<Item>,
+    pub(crate) items: Vec<Arc<Item>>,
 }
 
 impl FeedItems {
     /// `entries` newest first, already cut to the feed limit.
     pub fn new(site: &Site, entries: &[Entry<'_>]) -> FeedItems {
         FeedItems {
-            items: entries.iter().map(|entry| Item::new(site, entry)).collect(),
+            items: entries
+                .iter()
+                .map(|entry| Arc::new(Item::new(site, entry)))
+                .collect(),
         }
     }
 
     /// As [`FeedItems::new`], taking the items of releases that have not
     /// changed since they were last made from `cache` (the daemon keeps one:
-    /// a drop then makes one item, not one per release in every feed).
-    pub fn new_cached(site: &Site, entries: &[Entry<'_>], cache: &mut ItemCache) -> FeedItems {
+    /// a drop then makes one item, not one per release in every feed). The
+    /// cache is shared: feeds of several scopes can be made at once.
+    pub fn new_cached(site: &Site, entries: &[Entry<'_>], cache: &ItemCache) -> FeedItems {
         FeedItems {
             items: entries
                 .iter()
@@ -115,30 +122,41 @@ impl FeedItems {
 /// [`Site`] it was filled with (the daemon makes a new one on reload).
 #[derive(Debug, Default)]
 pub struct ItemCache {
-    items: std::collections::HashMap<String, (DateTime<FixedOffset>, DateTime<FixedOffset>, Item)>,
+    items: Mutex<HashMap<String, CachedItem>>,
 }
+
+type CachedItem = (DateTime<FixedOffset>, DateTime<FixedOffset>, Arc<Item>);
 
 impl ItemCache {
     /// At most this many items are kept (a few megabytes); past it the
     /// cache starts again empty, which costs only time.
     pub const CAPACITY: usize = 512;
 
-    fn item(&mut self, site: &Site, entry: &Entry<'_>) -> Item {
-        if let Some((published, updated, item)) = self.items.get(entry.tag_id)
+    fn item(&self, site: &Site, entry: &Entry<'_>) -> Arc<Item> {
+        if let Some((published, updated, item)) = self.lock().get(entry.tag_id)
             && *published == entry.published
             && *updated == entry.updated
         {
-            return item.clone();
+            return Arc::clone(item);
         }
-        let item = Item::new(site, entry);
-        if self.items.len() >= Self::CAPACITY {
-            self.items.clear();
+        // Made outside the lock, so that other scopes' threads go on; two
+        // threads making the same item at once only do the work twice.
+        let item = Arc::new(Item::new(site, entry));
+        let mut items = self.lock();
+        if items.len() >= Self::CAPACITY {
+            items.clear();
         }
-        self.items.insert(
+        items.insert(
             entry.tag_id.to_owned(),
-            (entry.published, entry.updated, item.clone()),
+            (entry.published, entry.updated, Arc::clone(&item)),
         );
         item
+    }
+
+    fn lock(&self) -> MutexGuard<'_, HashMap<String, CachedItem>> {
+        // A panic elsewhere cannot leave the map half-updated: insert and
+        // clear are whole operations.
+        self.items.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
 
@@ -176,7 +194,7 @@ impl FeedInfo {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use pressroom_core::{Lang, ParseOptions, parse_release};
+    use pressroom_core::{Lang, ParseOptions, Release, parse_release};
 
     fn site() -> Site {
         Site {
@@ -208,18 +226,67 @@ mod tests {
             updated,
         };
         let (site, scope) = (site(), Scope::All);
-        let mut cache = ItemCache::default();
+        let cache = ItemCache::default();
         let render = |items: &FeedItems| items.render(Format::Atom, &site, &scope, at);
 
         let fresh = render(&FeedItems::new(&site, &[entry(&first, at)]));
-        let cached = FeedItems::new_cached(&site, &[entry(&first, at)], &mut cache);
+        let cached = FeedItems::new_cached(&site, &[entry(&first, at)], &cache);
         assert_eq!(render(&cached), fresh);
         // Same id and times: the cached item, even for other content.
-        let stale = FeedItems::new_cached(&site, &[entry(&second, at)], &mut cache);
+        let stale = FeedItems::new_cached(&site, &[entry(&second, at)], &cache);
         assert_eq!(render(&stale), fresh);
         // A new version has a new updated time: made again.
-        let updated = FeedItems::new_cached(&site, &[entry(&second, later)], &mut cache);
+        let updated = FeedItems::new_cached(&site, &[entry(&second, later)], &cache);
         let feed = String::from_utf8(render(&updated)).expect("UTF-8");
         assert!(feed.contains("Le second texte"), "{feed}");
+    }
+
+    #[test]
+    fn one_cache_serves_feeds_made_on_several_threads_at_once() {
+        let releases: Vec<Release> = (0..40)
+            .map(|n| {
+                let text = format!("Titre {n}\n\nParis, 3 mars 2024\n\nTexte {n}.\n");
+                parse_release("r.txt", text.as_bytes(), &ParseOptions::default())
+                    .expect("a valid test release")
+                    .release
+            })
+            .collect();
+        let at = DateTime::parse_from_rfc3339("2024-05-02T09:30:00+02:00").expect("valid");
+        let tag_ids: Vec<String> = (0..releases.len())
+            .map(|n| format!("tag:t,2024:{n}"))
+            .collect();
+        let entries: Vec<Entry<'_>> = releases
+            .iter()
+            .zip(&tag_ids)
+            .map(|(release, tag_id)| Entry {
+                release,
+                tag_id,
+                published: at,
+                updated: at,
+            })
+            .collect();
+        let site = site();
+        let render = |items: &FeedItems| items.render(Format::Json, &site, &Scope::All, at);
+        let cache = ItemCache::default();
+        // Overlapping windows, as the feeds of a language and a category share releases.
+        let windows = [
+            &entries[..30],
+            &entries[10..],
+            &entries[5..35],
+            &entries[..],
+        ];
+        let feeds: Vec<Vec<u8>> = std::thread::scope(|scope| {
+            let threads: Vec<_> = windows
+                .iter()
+                .map(|window| scope.spawn(|| render(&FeedItems::new_cached(&site, window, &cache))))
+                .collect();
+            threads
+                .into_iter()
+                .map(|thread| thread.join().expect("no panic"))
+                .collect()
+        });
+        for (window, feed) in windows.iter().zip(&feeds) {
+            assert_eq!(*feed, render(&FeedItems::new(&site, window)));
+        }
     }
 }

@@ -3,6 +3,8 @@
 //!
 //! Field order is the structs' order, so the output is deterministic.
 
+use std::sync::Arc;
+
 use serde::Serialize;
 
 use crate::dates::rfc3339;
@@ -70,7 +72,7 @@ struct JsonAttachment<'a> {
     size_in_bytes: u64,
 }
 
-pub(crate) fn render(feed: &FeedInfo, items: &[Item]) -> Vec<u8> {
+pub(crate) fn render(feed: &FeedInfo, items: &[Arc<Item>]) -> Vec<u8> {
     let json = JsonFeed {
         version: VERSION,
         title: &feed.title,

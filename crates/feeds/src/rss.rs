@@ -10,6 +10,7 @@
 //! content shows them all.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use rss::extension::dublincore::DublinCoreExtension;
 use rss::extension::{Extension, ExtensionMap};
@@ -22,7 +23,7 @@ use crate::media::main_attachment;
 
 const ATOM_NAMESPACE: &str = "http://www.w3.org/2005/Atom";
 
-pub(crate) fn render(feed: &FeedInfo, items: &[Item]) -> Vec<u8> {
+pub(crate) fn render(feed: &FeedInfo, items: &[Arc<Item>]) -> Vec<u8> {
     let channel = Channel {
         title: feed.title.clone(),
         link: feed.listing_url.clone(),
@@ -48,7 +49,7 @@ pub(crate) fn render(feed: &FeedInfo, items: &[Item]) -> Vec<u8> {
                 ("type", Format::Rss.media_type()),
             ],
         ),
-        items: items.iter().map(item).collect(),
+        items: items.iter().map(|each| item(each)).collect(),
         namespaces: BTreeMap::from([("atom".to_owned(), ATOM_NAMESPACE.to_owned())]),
         ..Channel::default()
     };
