@@ -12,6 +12,7 @@
 
 mod ingest;
 mod page_pool;
+mod workers;
 
 use std::collections::BTreeSet;
 use std::fs;
@@ -31,6 +32,7 @@ use crate::journal::{ArchivedAttachment, Journal, JournalEvent};
 use crate::source::{self, Unit};
 use ingest::{Ingest, IngestSink};
 use page_pool::{PageSender, WrittenPages, with_page_pool};
+use workers::with_workers;
 
 /// What became of one file from the inbox.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -121,7 +123,7 @@ pub struct Workspace {
     /// Feed items of releases that did not change since the last render:
     /// in the daemon, a drop makes one new item instead of one per release
     /// of every feed it touches.
-    items: Mutex<ItemCache>,
+    items: ItemCache,
     /// Set while outputs are being written, from the first page of a
     /// publish to the end of its regeneration: whether the pending marker
     /// was already there, left by a run that failed.
@@ -322,12 +324,14 @@ impl Workspace {
             journal,
             templates,
             written,
+            items,
             ..
         } = self;
         let outputs = Outputs {
             settings,
             templates,
             written,
+            items,
         };
         let mut ingest = Ingest {
             settings,
@@ -470,9 +474,23 @@ impl Workspace {
         };
         let pages_time = started.elapsed();
         let started = std::time::Instant::now();
-        for scope in &scopes {
-            written += self.render_scope(scope, now)?;
-        }
+        // The store is read here, one scope after the other, while threads
+        // render and write the feeds of those already read.
+        let outputs = self.outputs();
+        let ((), files) = with_workers(
+            2,
+            |job: ScopeJob| outputs.write_scope(&job),
+            |jobs| {
+                for scope in &scopes {
+                    if let Some(job) = self.scope_job(scope, now)? {
+                        // The threads take every job until the sender drops.
+                        let _ = jobs.send(job);
+                    }
+                }
+                Ok(())
+            },
+        )?;
+        written += files;
         let scopes_time = started.elapsed();
         let started = std::time::Instant::now();
         match visible {
@@ -525,13 +543,15 @@ impl Workspace {
         Ok(scopes)
     }
 
-    fn render_scope(&self, key: &ScopeKey, now: DateTime<Utc>) -> anyhow::Result<usize> {
+    /// What the feeds of a scope show, read from the store; `None` when the
+    /// settings turn that kind of scope off.
+    fn scope_job(&self, key: &ScopeKey, now: DateTime<Utc>) -> anyhow::Result<Option<ScopeJob>> {
         let settings = &self.settings;
         let (scope, store_scope) = match key {
             ScopeKey::All => (Scope::All, pressroom_store::Scope::All),
             ScopeKey::Language(tag) => {
                 if !settings.per_language {
-                    return Ok(0);
+                    return Ok(None);
                 }
                 let lang = pressroom_core::Lang::parse(tag)
                     .with_context(|| format!("stored language '{tag}'"))?;
@@ -542,7 +562,7 @@ impl Workspace {
             }
             ScopeKey::Category { name, slug } => {
                 if !settings.per_category {
-                    return Ok(0);
+                    return Ok(None);
                 }
                 (
                     Scope::Category {
@@ -553,26 +573,13 @@ impl Workspace {
                 )
             }
         };
-        let rows = self.store.latest(&store_scope, now, settings.feed_limit)?;
-        let outputs = self.outputs();
-        let entries: Vec<Entry<'_>> = rows.iter().map(|row| outputs.entry(row)).collect();
-        let updated = self
-            .store
-            .last_change(&store_scope, now)?
-            .map_or_else(|| outputs.local(DateTime::UNIX_EPOCH), |t| outputs.local(t));
-        let folder = settings.public.join(scope.dir());
-        let mut written = 0;
-        // Items are made once for the three formats and the listing.
-        let items = FeedItems::new_cached(&settings.site, &entries, &mut lock(&self.items));
-        for format in &settings.formats {
-            let bytes = items.render(*format, &settings.site, &scope, updated);
-            written += usize::from(outputs.write_output(&folder.join(format.file_name()), &bytes)?);
-        }
-        let page = self
-            .templates
-            .render_index_page_of(&settings.site, &scope, &items)?;
-        written += usize::from(outputs.write_output(&folder.join("index.html"), &page)?);
-        Ok(written)
+        let releases = self.store.latest(&store_scope, now, settings.feed_limit)?;
+        let updated = self.store.last_change(&store_scope, now)?;
+        Ok(Some(ScopeJob {
+            scope,
+            releases,
+            updated,
+        }))
     }
 
     /// Writes a release's page; `None` when it is not visible (its page must go).
@@ -658,6 +665,7 @@ impl Workspace {
             settings: &self.settings,
             templates: &self.templates,
             written: &self.written,
+            items: &self.items,
         }
     }
 
@@ -830,9 +838,39 @@ struct Outputs<'a> {
     settings: &'a Settings,
     templates: &'a Templates,
     written: &'a Mutex<files::PendingFlush>,
+    items: &'a ItemCache,
+}
+
+/// A scope's feeds and listing page to write: what the store says of it.
+struct ScopeJob {
+    scope: Scope,
+    /// Its latest releases, newest first, cut to the feed limit.
+    releases: Vec<StoredRelease>,
+    /// When its releases last changed, if they ever showed.
+    updated: Option<DateTime<Utc>>,
 }
 
 impl Outputs<'_> {
+    /// Writes a scope's feeds in every format and its listing page.
+    fn write_scope(&self, job: &ScopeJob) -> anyhow::Result<usize> {
+        let settings = self.settings;
+        let entries: Vec<Entry<'_>> = job.releases.iter().map(|row| self.entry(row)).collect();
+        let updated = self.local(job.updated.unwrap_or(DateTime::UNIX_EPOCH));
+        let folder = settings.public.join(job.scope.dir());
+        let mut written = 0;
+        // Items are made once for the three formats and the listing.
+        let items = FeedItems::new_cached(&settings.site, &entries, self.items);
+        for format in &settings.formats {
+            let bytes = items.render(*format, &settings.site, &job.scope, updated);
+            written += usize::from(self.write_output(&folder.join(format.file_name()), &bytes)?);
+        }
+        let page = self
+            .templates
+            .render_index_page_of(&settings.site, &job.scope, &items)?;
+        written += usize::from(self.write_output(&folder.join("index.html"), &page)?);
+        Ok(written)
+    }
+
     /// Writes a release's attachments, then its page (so the page never
     /// shows a photo not yet there).
     fn write_page(&self, stored: &StoredRelease) -> anyhow::Result<usize> {

@@ -7,13 +7,13 @@
 //! does not read them back from the store, and both cores stay busy.
 
 use std::collections::BTreeSet;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Mutex, mpsc};
+use std::sync::mpsc;
 
 use pressroom_core::ReleaseId;
 use pressroom_store::StoredRelease;
 
-use super::{Outputs, lock, parallelism};
+use super::Outputs;
+use super::workers::with_workers;
 
 /// The pages the pool wrote.
 #[derive(Debug, Default)]
@@ -58,62 +58,31 @@ impl PageSender {
 }
 
 /// Runs `work` with a [`PageSender`] whose releases get their pages written
-/// by [`parallelism`] threads meanwhile; returns what `work` returned and the
+/// by [`with_workers`] threads meanwhile; returns what `work` returned and the
 /// pages written, or the first error of either (`work`'s first).
 pub(super) fn with_page_pool<T>(
     outputs: Outputs<'_>,
     work: impl FnOnce(&mut PageSender) -> anyhow::Result<T>,
 ) -> anyhow::Result<(T, WrittenPages)> {
     // Bounded: memory holds a few releases, not the backlog.
-    let (sender, receiver) = mpsc::sync_channel::<StoredRelease>(64);
-    let receiver = Mutex::new(receiver);
-    let files = AtomicUsize::new(0);
-    let failure: Mutex<Option<anyhow::Error>> = Mutex::new(None);
-    let mut pages = PageSender {
-        sender,
-        sent: BTreeSet::new(),
-        twice: BTreeSet::new(),
-    };
-    let result = std::thread::scope(|scope| {
-        for _ in 0..parallelism() {
-            scope.spawn(|| {
-                loop {
-                    let next = lock(&receiver).recv();
-                    let Ok(stored) = next else { break };
-                    match outputs.write_page(&stored) {
-                        Ok(written) => {
-                            files.fetch_add(written, Ordering::Relaxed);
-                        }
-                        Err(error) => {
-                            lock(&failure).get_or_insert(error);
-                        }
-                    }
-                }
-            });
-        }
-        let result = work(&mut pages);
-        // Ends the threads once they have taken what was sent.
-        let PageSender {
-            sender,
-            sent,
-            twice,
-            ..
-        } = pages;
-        drop(sender);
-        result.map(|value| (value, sent, twice))
-    });
-    let (value, sent, twice) = result?;
-    if let Some(error) = failure
-        .into_inner()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-    {
-        return Err(error);
-    }
+    let ((value, sent, twice), files) = with_workers(
+        64,
+        |stored: StoredRelease| outputs.write_page(&stored),
+        |sender| {
+            let mut pages = PageSender {
+                sender: sender.clone(),
+                sent: BTreeSet::new(),
+                twice: BTreeSet::new(),
+            };
+            let value = work(&mut pages)?;
+            Ok((value, pages.sent, pages.twice))
+        },
+    )?;
     Ok((
         value,
         WrittenPages {
             ids: sent.difference(&twice).cloned().collect(),
-            files: files.into_inner(),
+            files,
         },
     ))
 }
