@@ -8,7 +8,7 @@
 //! durable too (`tempfile`'s `persist` skips that last step).
 
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, Write};
+use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 
 /// Like [`write_if_changed`], for a file that nothing links to before it is
@@ -33,11 +33,8 @@ pub fn write_if_changed_unlinked(path: &Path, bytes: &[u8]) -> io::Result<bool> 
 /// derived files, which the caller flushes together with [`sync_filesystem`]
 /// (thousands of fsyncs would cost seconds) and can always render again.
 pub fn write_if_changed(path: &Path, bytes: &[u8]) -> io::Result<bool> {
-    match fs::read(path) {
-        Ok(existing) if existing == bytes => return Ok(false),
-        Ok(_) => {}
-        Err(error) if error.kind() == io::ErrorKind::NotFound => {}
-        Err(error) => return Err(error),
+    if holds_exactly(path, bytes)? {
+        return Ok(false);
     }
     let folder = parent(path);
     fs::create_dir_all(folder)?;
@@ -51,6 +48,39 @@ pub fn write_if_changed(path: &Path, bytes: &[u8]) -> io::Result<bool> {
         let _ = fs::remove_file(&temporary);
     }
     result.map(|()| true)
+}
+
+/// Whether the file at `path` exists and holds exactly `bytes`. A file of
+/// another size is not read at all, and reading stops at the first chunk
+/// that differs: a changed feed usually differs in length, or at least in
+/// its first lines (its updated time).
+fn holds_exactly(path: &Path, bytes: &[u8]) -> io::Result<bool> {
+    const CHUNK: usize = 64 * 1024;
+    let mut file = match File::open(path) {
+        Ok(file) => file,
+        Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(false),
+        Err(error) => return Err(error),
+    };
+    if file.metadata()?.len() != bytes.len() as u64 {
+        return Ok(false);
+    }
+    let mut chunk = vec![0; CHUNK.min(bytes.len()).max(1)];
+    let mut expected = bytes;
+    loop {
+        let read = match file.read(&mut chunk) {
+            Ok(read) => read,
+            Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
+            Err(error) => return Err(error),
+        };
+        if read == 0 {
+            return Ok(expected.is_empty());
+        }
+        match expected.split_at_checked(read) {
+            Some((head, rest)) if head == &chunk[..read] => expected = rest,
+            // Different bytes, or more of them than its size said (it grew).
+            _ => return Ok(false),
+        }
+    }
 }
 
 /// Writes `bytes` to `path` through a temporary file, fsync and rename.
@@ -460,6 +490,26 @@ mod tests {
         assert_eq!(fs::read(&path).unwrap(), b"two");
         let leftovers: Vec<_> = fs::read_dir(dir.path().join("sub")).unwrap().collect();
         assert_eq!(leftovers.len(), 1, "no temporary file is left behind");
+    }
+
+    #[test]
+    fn a_change_anywhere_is_seen_whatever_the_size() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("feed.json");
+        // Larger than one chunk of the comparison, the change near the end.
+        let old = vec![b'a'; 200_000];
+        let mut late_change = old.clone();
+        late_change[199_999] = b'b';
+        assert!(write_if_changed(&path, &old).unwrap());
+        assert!(!write_if_changed(&path, &old).unwrap());
+        assert!(write_if_changed(&path, &late_change).unwrap());
+        assert_eq!(fs::read(&path).unwrap(), late_change);
+        // Shorter, longer, empty and back.
+        for bytes in [&b"short"[..], &[b'a'; 200_001][..], b"", b"", b"x"] {
+            let changed = fs::read(&path).unwrap() != bytes;
+            assert_eq!(write_if_changed(&path, bytes).unwrap(), changed);
+            assert_eq!(fs::read(&path).unwrap(), bytes);
+        }
     }
 
     #[test]
