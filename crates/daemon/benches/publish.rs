@@ -4,7 +4,9 @@
 //! generator the Hugo comparison uses) and prints medians of wall time and
 //! peak memory (the child's maximum resident set size) for:
 //! - publishing a backlog of 10,000 releases into an empty workspace;
-//! - publishing one new release into an archive of 10,000, then 100,000;
+//! - publishing one new release into an archive of 10,000, then 100,000,
+//!   both as generated (a past date) and dated a minute ago (the newest in
+//!   its feeds);
 //! - when `hugo` is installed, Hugo building the same 10,000 releases (RSS
 //!   limit 50), run alternately with Pressroom, and the ratio.
 //!
@@ -81,14 +83,21 @@ fn report(label: &str, measures: &[Measure]) -> f64 {
     seconds
 }
 
-/// Publishes one new release into an archive of `size` releases, `runs` times.
+/// Publishes one new release into an archive of `size` releases, `runs`
+/// times each way, alternately:
+/// - as the generator makes it, dated somewhere in five years: it rarely
+///   enters a feed, and only its page and the feeds' updated times change;
+/// - dated a minute ago, as a press office publishes (and as
+///   `bench/hugo_latency.py` drops one into Hugo): the newest item of every
+///   feed it belongs to, which all change.
 fn one_new_release(scratch: &Path, size: usize, runs: usize) {
     let releases = scratch.join(format!("releases-{size}"));
     if !releases.exists() {
         generate(size, 0, &releases, "pr-");
     }
     let config = init(&scratch.join(format!("archive-{size}")));
-    copy_folder(&releases, &config.parent().unwrap().join("inbox"));
+    let inbox = config.parent().unwrap().join("inbox");
+    copy_folder(&releases, &inbox);
     let backlog = measure(&mut pressroom(&config, &["publish"]));
     println!(
         "(building the archive of {size}: {:.1} s, {:.0} MB)",
@@ -96,24 +105,45 @@ fn one_new_release(scratch: &Path, size: usize, runs: usize) {
         backlog.max_rss_kb as f64 / 1024.0
     );
     let extra = scratch.join(format!("extra-{size}"));
-    generate(runs, 10_000_000, &extra, "new-");
-    let mut measures = Vec::new();
-    for entry in std::fs::read_dir(&extra).unwrap() {
-        let path = entry.unwrap().path();
-        std::fs::copy(
-            &path,
-            config
-                .parent()
-                .unwrap()
-                .join("inbox")
-                .join(path.file_name().unwrap()),
-        )
-        .unwrap();
-        measures.push(measure(&mut pressroom(&config, &["publish"])));
+    let _ = std::fs::remove_dir_all(&extra);
+    generate(2 * runs, 10_000_000, &extra, "new-");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&extra)
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .collect();
+    files.sort();
+    let (mut past, mut now) = (Vec::new(), Vec::new());
+    for pair in files.chunks(2) {
+        let [as_made, to_date] = pair else { break };
+        let target = inbox.join(as_made.file_name().unwrap());
+        std::fs::copy(as_made, target).unwrap();
+        sync();
+        past.push(measure(&mut pressroom(&config, &["publish"])));
+        let text = std::fs::read_to_string(to_date).unwrap();
+        let a_minute_ago =
+            (chrono::Utc::now() - chrono::Duration::minutes(1)).format("%Y-%m-%dT%H:%M:%S%:z");
+        let dated = text
+            .lines()
+            .map(|line| {
+                if line.starts_with("date:") {
+                    format!("date: {a_minute_ago}")
+                } else {
+                    line.to_owned()
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("\n");
+        std::fs::write(inbox.join(to_date.file_name().unwrap()), dated).unwrap();
+        sync();
+        now.push(measure(&mut pressroom(&config, &["publish"])));
     }
     report(
-        &format!("one new release into an archive of {size}"),
-        &measures,
+        &format!("one new release into an archive of {size}, dated as generated"),
+        &past,
+    );
+    report(
+        &format!("one new release into an archive of {size}, dated a minute ago"),
+        &now,
     );
 }
 
