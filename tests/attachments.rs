@@ -463,6 +463,106 @@ fn files_named_after_their_document_go_with_it() {
     assert!(rss.contains("statement-photo.jpg\" length="), "{rss}");
 }
 
+/// The archive is flushed after the store commits, so a power cut between
+/// the two can lose archive names of releases whose files are still in the
+/// inbox. Dropping the same files again (what the next run finds) puts the
+/// missing ones back, whatever removed them, and publishes nothing new.
+#[test]
+fn archived_files_found_missing_are_put_back_from_the_same_files_dropped_again() {
+    let workspace = TestWorkspace::new(&[]);
+    let document_text = "Northwind adds three vessels\n\nTORONTO, May 16, 2023 — Northwind Mobility will add three vessels to its fleet.\n";
+    let (photo, statement) = (jpeg(3, 2_000), pdf("full statement"));
+    let drop_all = || {
+        workspace.drop_file("statement.txt", document_text);
+        workspace.drop_file("statement.pdf", &statement);
+        workspace.drop_file("statement-photo.jpg", &photo);
+    };
+    drop_all();
+    workspace.publish(0);
+    let archive = workspace.path("archive");
+    let archived_file = |name: &str| {
+        support::walk(&archive)
+            .into_iter()
+            .find(|path| path.file_name().is_some_and(|n| n == name))
+            .unwrap_or_else(|| panic!("{name} in the archive"))
+    };
+    let document = archived_file("statement.txt");
+    let attachment = archived_file("statement-photo.jpg");
+    let kept = archived_file("statement.pdf");
+    let archive_before = workspace.snapshot("archive");
+    let public_before = workspace.snapshot("public");
+    std::fs::remove_file(&document).unwrap();
+    std::fs::remove_file(&attachment).unwrap();
+
+    drop_all();
+    let summary = workspace.publish(0);
+    assert!(
+        summary.contains("published 0, updated 0, unchanged 1"),
+        "{summary}"
+    );
+    assert_eq!(std::fs::read_to_string(&document).unwrap(), document_text);
+    assert_eq!(std::fs::read(&attachment).unwrap(), photo);
+    assert_eq!(std::fs::read(&kept).unwrap(), statement);
+    // Nothing else: no second copy under another name, nothing left behind.
+    assert_eq!(workspace.snapshot("archive"), archive_before);
+    assert_eq!(workspace.count_files("inbox"), 0);
+    assert_eq!(workspace.snapshot("public"), public_before);
+    // A rebuild from the archive finds every file again.
+    let rebuilt = workspace.run(&["rebuild"]);
+    assert!(rebuilt.status.success(), "{}", text(&rebuilt.stderr));
+    assert_eq!(workspace.snapshot("public"), public_before);
+}
+
+/// As above, when the names the files get again are not the ones they had
+/// (another file took them since): the files go back to the stored names,
+/// and the names made for them, with their folder, go.
+#[test]
+fn archived_files_found_missing_go_back_to_their_own_names() {
+    let workspace = TestWorkspace::new(&[]);
+    workspace.drop_file(
+        "statement.txt",
+        "An earlier statement\n\nTORONTO, May 2, 2023 — Something else.\n",
+    );
+    workspace.publish(0);
+    let later = "Northwind adds three vessels\n\nTORONTO, May 16, 2023 — Northwind Mobility will add three vessels to its fleet.\n";
+    let photo = jpeg(3, 2_000);
+    workspace.drop_file("statement.txt", later);
+    workspace.drop_file("statement-photo.jpg", &photo);
+    workspace.publish(0);
+    let archived: Vec<PathBuf> = support::walk(&workspace.path("archive"));
+    let find = |name: &str| {
+        archived
+            .iter()
+            .find(|path| path.ends_with(name))
+            .unwrap_or_else(|| panic!("{name} in {archived:?}"))
+            .clone()
+    };
+    // The later release's names were taken by the earlier one's.
+    let earlier = find("statement.txt");
+    let document = find("statement-1.txt");
+    let attachment = find("statement-1.txt.files/statement-photo.jpg");
+    for path in [&earlier, &document, &attachment] {
+        std::fs::remove_file(path).unwrap();
+    }
+
+    workspace.drop_file("statement.txt", later);
+    workspace.drop_file("statement-photo.jpg", &photo);
+    let summary = workspace.publish(0);
+    assert!(
+        summary.contains("published 0, updated 0, unchanged 1"),
+        "{summary}"
+    );
+    assert_eq!(std::fs::read_to_string(&document).unwrap(), later);
+    assert_eq!(std::fs::read(&attachment).unwrap(), photo);
+    // The free names the files were given again are gone, folder and all;
+    // the earlier release's original is still missing (its bytes were not
+    // dropped again).
+    let month = earlier.parent().unwrap();
+    assert!(!earlier.exists());
+    assert!(!month.join("statement.txt.files").exists());
+    assert_eq!(workspace.count_files("inbox"), 0);
+}
+
 #[test]
 fn an_attachment_over_the_limit_rejects_the_whole_release_and_loses_nothing() {
     let workspace = TestWorkspace::new(&[("max_bytes", "100000")]);

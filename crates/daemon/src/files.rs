@@ -402,6 +402,31 @@ pub fn move_into(from: &Path, folder: &Path) -> io::Result<PathBuf> {
     Ok(target)
 }
 
+/// Renames `from` to `to` on the same file system, never replacing a file
+/// (`AlreadyExists` then, `from` left as it is). A missing folder of `to`
+/// is made, and flushed into its parent; the rename itself is flushed by
+/// the caller, with `to`'s folder.
+pub fn move_to(from: &Path, to: &Path) -> io::Result<()> {
+    let folder = parent(to);
+    let mut missing = Vec::new();
+    let mut ancestor = folder;
+    while fs::symlink_metadata(ancestor).is_err() {
+        missing.push(ancestor);
+        let up = parent(ancestor);
+        if up == ancestor {
+            break;
+        }
+        ancestor = up;
+    }
+    if !missing.is_empty() {
+        fs::create_dir_all(folder)?;
+        for made in missing {
+            sync_folder(parent(made))?;
+        }
+    }
+    rename_no_replace(from, to)
+}
+
 /// `rename(2)` that fails with `AlreadyExists` instead of replacing `to`
 /// (`renameat2` with `RENAME_NOREPLACE`). On a file system that cannot do
 /// that atomically, a hard link (which never replaces) then an unlink, for

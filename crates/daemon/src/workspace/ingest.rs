@@ -4,18 +4,22 @@
 //! [`BATCH_SIZE`] at a time on every core. The order of steps is what makes
 //! a crash harmless: the originals get their archive names (by the threads
 //! that parse them: a hard link, or a copy of the bytes read, see
-//! [`files::archive_original`]) and are flushed, the journal lines are
-//! flushed, the store's transaction commits, and only then are the inbox
-//! names removed. A crash before the commit leaves the files in the inbox, to be
-//! ingested again on the next run (the journal and archive may then hold a
-//! duplicate, which replaying recognises by its hash); a crash after it
-//! leaves at worst files in the inbox whose bytes are already stored, which
-//! the next run recognises as unchanged.
+//! [`files::archive_original`]), the journal lines are flushed, the store's
+//! transaction commits, and only then are the archive names flushed and the
+//! inbox names removed. A crash before the commit leaves the files in the
+//! inbox, to be ingested again on the next run (the journal and archive may
+//! then hold a duplicate, which replaying recognises by its hash); a crash
+//! after it leaves at worst files in the inbox whose bytes are already
+//! stored, which the next run recognises as unchanged. If a power cut took
+//! their archive names, not yet flushed, that run puts them back from the
+//! inbox files before it removes those ([`keep_archived`]).
 //!
 //! Threads: a producer reads, hashes, parses and archives each batch on
 //! every core (`parallel_map`), one batch ahead; the calling thread, the
-//! store's only writer, stores and commits; a remover takes the files of
-//! each committed group from the inbox while the next group is stored.
+//! store's only writer, stores and commits; a remover flushes the archive
+//! names of each committed group and takes its files from the inbox while
+//! the next group is stored (the flush is a third of a group's time, and
+//! the store's thread need not wait for it).
 //! The store's thread is the bottleneck of a backlog, so nothing else runs
 //! on it.
 
@@ -107,13 +111,20 @@ impl Ingest<'_> {
                     }
                 }
             });
-            // The files of a committed group leave the inbox on a thread
-            // of their own, while the next group is stored.
-            let (removals, to_remove) = mpsc::channel::<Vec<Consumed<'_>>>();
+            // The files of a committed group are flushed in the archive and
+            // leave the inbox on a thread of their own, while the next group
+            // is stored.
+            let (removals, to_remove) = mpsc::channel::<Committed<'_>>();
             let remover = scope.spawn(move || {
-                to_remove
-                    .into_iter()
-                    .try_for_each(|units| units.into_iter().try_for_each(remove_from_inbox))
+                to_remove.into_iter().try_for_each(|mut committed| {
+                    committed
+                        .archived
+                        .flush(&settings.archive)
+                        .with_context(|| {
+                            format!("cannot flush '{}' to disk", settings.archive.display())
+                        })?;
+                    committed.units.into_iter().try_for_each(remove_from_inbox)
+                })
             });
             let mut prepared = receiver.into_iter().peekable();
             while prepared.peek().is_some() {
@@ -136,7 +147,7 @@ impl Ingest<'_> {
         now: DateTime<Utc>,
         dirty: &mut Dirty,
         sink: &mut dyn IngestSink,
-        removals: &mpsc::Sender<Vec<Consumed<'u>>>,
+        removals: &mpsc::Sender<Committed<'u>>,
     ) -> anyhow::Result<()> {
         let settings = self.settings;
         let journal = self.journal;
@@ -146,9 +157,9 @@ impl Ingest<'_> {
             (Duration::ZERO, Duration::ZERO, Duration::ZERO);
         let mut stored_units: Vec<(Consumed<'u>, String, FileOutcome)> = Vec::new();
         let mut count = 0;
+        let mut archived = files::PendingFlush::default();
         self.store.batch(|store| -> anyhow::Result<()> {
             let mut events = Vec::new();
-            let mut archived = files::PendingFlush::default();
             while count < GROUP_SIZE {
                 let wait = Instant::now();
                 let Some(batch) = prepared.next() else { break };
@@ -160,12 +171,7 @@ impl Ingest<'_> {
                 let mut failure = None;
                 for (source_name, prepared) in batch {
                     match prepared {
-                        Ok(Ok(prepared)) => {
-                            for path in &prepared.archive_names {
-                                archived.add(path);
-                            }
-                            ready.push(prepared);
-                        }
+                        Ok(Ok(prepared)) => ready.push(prepared),
                         // Rejected or left in the inbox: final already.
                         Ok(Err(outcome)) => sink.outcome(source_name, outcome),
                         Err(error) => {
@@ -178,7 +184,7 @@ impl Ingest<'_> {
                 }
                 for prepared in ready {
                     let (consumed, source_name, outcome, event) =
-                        store_one(store, settings, prepared, now, dirty, sink)?;
+                        store_one(store, settings, prepared, now, dirty, sink, &mut archived)?;
                     stored_units.push((consumed, source_name, outcome));
                     events.extend(event);
                 }
@@ -186,11 +192,10 @@ impl Ingest<'_> {
                 storing += store_started.elapsed();
             }
             let flush_started = Instant::now();
-            // Originals first, then the journal: both are on disk before the
-            // store commits (when this closure returns).
-            archived.flush(&settings.archive).with_context(|| {
-                format!("cannot flush '{}' to disk", settings.archive.display())
-            })?;
+            // The journal is on disk before the store commits (when this
+            // closure returns): no stored release is missing from it, and
+            // `rebuild` recreates every one. The originals' names are
+            // flushed after, with their removal from the inbox.
             let appended = journal
                 .append_all(&events)
                 .context("cannot write the archive journal");
@@ -207,17 +212,24 @@ impl Ingest<'_> {
             commit_ms = (total - waited - storing - flushing).as_millis(),
             "group stored"
         );
-        let mut consumed = Vec::with_capacity(stored_units.len());
+        let mut units = Vec::with_capacity(stored_units.len());
         for (unit, source_name, outcome) in stored_units {
-            consumed.push(unit);
+            units.push(unit);
             sink.outcome(source_name, outcome);
         }
         // Fails only when the remover stopped at an error, which the run
         // returns at its end; the files stay in the inbox meanwhile, where
         // the next run finds them stored already.
-        let _ = removals.send(consumed);
+        let _ = removals.send(Committed { archived, units });
         Ok(())
     }
+}
+
+/// A committed group, for the remover: its archive names to flush, then
+/// its units to take from the inbox.
+struct Committed<'u> {
+    archived: files::PendingFlush,
+    units: Vec<Consumed<'u>>,
 }
 
 /// A unit whose release the open transaction stores: once it commits, the
@@ -268,7 +280,9 @@ fn remove_from_inbox(consumed: Consumed<'_>) -> anyhow::Result<()> {
 }
 
 /// Stores one prepared unit in the open transaction: the unit it consumed,
-/// its name and outcome, and the journal event to record.
+/// its name and outcome, and the journal event to record. The archive
+/// files its release now has go into `archived`, to be flushed before the
+/// unit leaves the inbox.
 fn store_one<'u>(
     store: &mut Store,
     settings: &Settings,
@@ -276,6 +290,7 @@ fn store_one<'u>(
     now: DateTime<Utc>,
     dirty: &mut Dirty,
     sink: &mut dyn IngestSink,
+    archived: &mut files::PendingFlush,
 ) -> anyhow::Result<(Consumed<'u>, String, FileOutcome, Option<JournalEvent>)> {
     let Prepared {
         unit,
@@ -291,11 +306,9 @@ fn store_one<'u>(
     if let Some(stored) = store.release_by_hash(&hash)?
         && stored.source_hash == hash
     {
-        // Already archived when these bytes were first stored.
-        for name in &archive_names {
-            if let Err(error) = fs::remove_file(name) {
-                tracing::warn!(file = %name.display(), "cannot remove a needless archive name: {error}");
-            }
+        // Archived when these bytes were first stored.
+        for path in keep_archived(settings, &stored, archive_names)? {
+            archived.add(&path);
         }
         let outcome = FileOutcome::Unchanged(stored.release.id);
         return Ok((Consumed { unit, stamps }, source_name, outcome, None));
@@ -315,6 +328,9 @@ fn store_one<'u>(
         Some(previous) => previous.tag_id.clone(),
         None => tag_id(settings, &release.id, published),
     };
+    for path in &archive_names {
+        archived.add(path);
+    }
     let attachment_paths = attachments.iter().map(|a| a.archive_path.clone()).collect();
     let event = JournalEvent::Ingest {
         at: now,
@@ -357,6 +373,87 @@ fn store_one<'u>(
     Ok((Consumed { unit, stamps }, source_name, outcome, Some(event)))
 }
 
+/// The archive files of a stored release whose bytes were dropped again:
+/// its document's, then its attachments', in the order `made` holds the
+/// names just made for the same bytes. The archive is flushed after the
+/// store commits, so a power cut between the two can take a stored
+/// release's archive names while its files are still in the inbox; a name
+/// missing (for that reason, or removed by hand) is put back from the one
+/// just made, and the other made names go. Returns the release's archive
+/// files, to be flushed before the inbox files are removed.
+fn keep_archived(
+    settings: &Settings,
+    stored: &StoredRelease,
+    made: Vec<PathBuf>,
+) -> anyhow::Result<Vec<PathBuf>> {
+    let wanted: Vec<PathBuf> = std::iter::once(&stored.archive_path)
+        .chain(&stored.attachment_paths)
+        .map(|path| settings.archive.join(path))
+        .collect();
+    let mut made = made.into_iter();
+    for target in &wanted {
+        let Some(name) = made.next() else { break };
+        if name == *target {
+            // The missing name was free again, and just made anew.
+            log_put_back(stored, target);
+            continue;
+        }
+        if fs::symlink_metadata(target).is_ok() {
+            remove_needless(&name);
+            continue;
+        }
+        match files::move_to(&name, target) {
+            Ok(()) => {
+                log_put_back(stored, target);
+                remove_if_emptied(&name);
+            }
+            // Put back meanwhile (by another process on the same archive).
+            Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => {
+                remove_needless(&name);
+            }
+            Err(error) => {
+                return Err(error).with_context(|| {
+                    format!(
+                        "cannot put the missing archive file '{}' back",
+                        target.display()
+                    )
+                });
+            }
+        }
+    }
+    made.for_each(|name| remove_needless(&name));
+    Ok(wanted)
+}
+
+/// Removes an archive name made for bytes stored already.
+fn remove_needless(name: &Path) {
+    if let Err(error) = fs::remove_file(name) {
+        tracing::warn!(file = %name.display(), "cannot remove a needless archive name: {error}");
+    }
+    remove_if_emptied(name);
+}
+
+/// Removes the attachments folder that held `name` (gone from it) when
+/// nothing else is left in it: it was made for names no longer needed.
+fn remove_if_emptied(name: &Path) {
+    if let Some(folder) = name.parent()
+        && folder
+            .extension()
+            .is_some_and(|extension| extension == "files")
+    {
+        // Fails, as it should, while the folder holds anything.
+        let _ = fs::remove_dir(folder);
+    }
+}
+
+fn log_put_back(stored: &StoredRelease, target: &Path) {
+    tracing::warn!(
+        file = %target.display(),
+        id = %stored.release.id,
+        "an archived original was missing: put back from the same file dropped again"
+    );
+}
+
 /// A unit read, parsed and archived, waiting for its batch
 /// to be stored.
 struct Prepared<'u> {
@@ -371,8 +468,9 @@ struct Prepared<'u> {
     archive_path: String,
     /// Where each of `release.attachments` was archived, in the same order.
     attachments: Vec<ArchivedAttachment>,
-    /// Every archive name this unit made (to flush, or to remove
-    /// when its bytes turn out to be stored already).
+    /// Every archive name this unit made, the document's first (to flush,
+    /// or, when its bytes turn out to be stored already, to remove or to
+    /// put back where the stored release's are missing).
     archive_names: Vec<PathBuf>,
     /// What the unit's files were when read, in [`Unit::files`] order.
     stamps: Vec<FileStamp>,
