@@ -185,7 +185,11 @@ impl Ingest<'_> {
                 for prepared in ready {
                     let (consumed, source_name, outcome, event) =
                         store_one(store, settings, prepared, now, dirty, sink, &mut archived)?;
-                    stored_units.push((consumed, source_name, outcome));
+                    match consumed {
+                        Some(consumed) => stored_units.push((consumed, source_name, outcome)),
+                        // Left in the inbox: final already.
+                        None => sink.outcome(source_name, outcome),
+                    }
                     events.extend(event);
                 }
                 sink.progress(read);
@@ -279,10 +283,10 @@ fn remove_from_inbox(consumed: Consumed<'_>) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Stores one prepared unit in the open transaction: the unit it consumed,
-/// its name and outcome, and the journal event to record. The archive
-/// files its release now has go into `archived`, to be flushed before the
-/// unit leaves the inbox.
+/// Stores one prepared unit in the open transaction: the unit it consumed
+/// (`None` when it must stay in the inbox), its name and outcome, and the
+/// journal event to record. The archive files its release now has go into
+/// `archived`, to be flushed before the unit leaves the inbox.
 fn store_one<'u>(
     store: &mut Store,
     settings: &Settings,
@@ -291,7 +295,12 @@ fn store_one<'u>(
     dirty: &mut Dirty,
     sink: &mut dyn IngestSink,
     archived: &mut files::PendingFlush,
-) -> anyhow::Result<(Consumed<'u>, String, FileOutcome, Option<JournalEvent>)> {
+) -> anyhow::Result<(
+    Option<Consumed<'u>>,
+    String,
+    FileOutcome,
+    Option<JournalEvent>,
+)> {
     let Prepared {
         unit,
         stamps,
@@ -307,11 +316,21 @@ fn store_one<'u>(
         && stored.source_hash == hash
     {
         // Archived when these bytes were first stored.
-        for path in keep_archived(settings, &stored, archive_names)? {
-            archived.add(&path);
-        }
-        let outcome = FileOutcome::Unchanged(stored.release.id);
-        return Ok((Consumed { unit, stamps }, source_name, outcome, None));
+        return match keep_archived(settings, &stored, archive_names) {
+            Ok(kept) => {
+                for path in kept {
+                    archived.add(&path);
+                }
+                let outcome = FileOutcome::Unchanged(stored.release.id);
+                Ok((Some(Consumed { unit, stamps }), source_name, outcome, None))
+            }
+            // The inbox holds the only copy of what the archive misses.
+            Err(error) => {
+                tracing::error!(file = %source_name, "{error:#}");
+                let why = format!("{error:#}; left in the inbox");
+                Ok((None, source_name, FileOutcome::Skipped(why), None))
+            }
+        };
     }
     let explicit = release.id.as_str() != release.slug;
     release.id = store.resolve_id(&release.id, explicit, &source_name)?;
@@ -370,7 +389,12 @@ fn store_one<'u>(
         Stored::Updated { revision } => FileOutcome::Updated(id, revision),
         Stored::Unchanged => FileOutcome::Unchanged(id),
     };
-    Ok((Consumed { unit, stamps }, source_name, outcome, Some(event)))
+    Ok((
+        Some(Consumed { unit, stamps }),
+        source_name,
+        outcome,
+        Some(event),
+    ))
 }
 
 /// The archive files of a stored release whose bytes were dropped again:
@@ -412,6 +436,9 @@ fn keep_archived(
                 remove_needless(&name);
             }
             Err(error) => {
+                // Tried again by the next run, with names made again.
+                remove_needless(&name);
+                made.for_each(|name| remove_needless(&name));
                 return Err(error).with_context(|| {
                     format!(
                         "cannot put the missing archive file '{}' back",
