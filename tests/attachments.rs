@@ -464,9 +464,10 @@ fn files_named_after_their_document_go_with_it() {
 }
 
 /// The archive is flushed after the store commits, so a power cut between
-/// the two can lose archive names of releases whose files are still in the
-/// inbox. Dropping the same files again (what the next run finds) puts the
-/// missing ones back, whatever removed them, and publishes nothing new.
+/// the two can lose archive names (or a copy's bytes) of releases whose
+/// files are still in the inbox. Dropping the same files again (what the
+/// next run finds) puts the missing and damaged ones back, whatever did it,
+/// and publishes nothing new.
 #[test]
 fn archived_files_found_missing_are_put_back_from_the_same_files_dropped_again() {
     let workspace = TestWorkspace::new(&[]);
@@ -488,11 +489,13 @@ fn archived_files_found_missing_are_put_back_from_the_same_files_dropped_again()
     };
     let document = archived_file("statement.txt");
     let attachment = archived_file("statement-photo.jpg");
-    let kept = archived_file("statement.pdf");
+    let damaged = archived_file("statement.pdf");
     let archive_before = workspace.snapshot("archive");
     let public_before = workspace.snapshot("public");
     std::fs::remove_file(&document).unwrap();
     std::fs::remove_file(&attachment).unwrap();
+    // Same size, other bytes: as a power cut can leave a copy.
+    std::fs::write(&damaged, vec![0; statement.len()]).unwrap();
 
     drop_all();
     let summary = workspace.publish(0);
@@ -502,7 +505,7 @@ fn archived_files_found_missing_are_put_back_from_the_same_files_dropped_again()
     );
     assert_eq!(std::fs::read_to_string(&document).unwrap(), document_text);
     assert_eq!(std::fs::read(&attachment).unwrap(), photo);
-    assert_eq!(std::fs::read(&kept).unwrap(), statement);
+    assert_eq!(std::fs::read(&damaged).unwrap(), statement);
     // Nothing else: no second copy under another name, nothing left behind.
     assert_eq!(workspace.snapshot("archive"), archive_before);
     assert_eq!(workspace.count_files("inbox"), 0);

@@ -401,10 +401,11 @@ fn store_one<'u>(
 /// its document's, then its attachments', in the order `made` holds the
 /// names just made for the same bytes. The archive is flushed after the
 /// store commits, so a power cut between the two can take a stored
-/// release's archive names while its files are still in the inbox; a name
-/// missing (for that reason, or removed by hand) is put back from the one
-/// just made, and the other made names go. Returns the release's archive
-/// files, to be flushed before the inbox files are removed.
+/// release's archive names, or the bytes of a copy, while its files are
+/// still in the inbox. A file missing or damaged (for that reason, or by a
+/// hand) is put back from the one just made; the other made names go.
+/// Returns the release's archive files, to be flushed before the inbox
+/// files are removed.
 fn keep_archived(
     settings: &Settings,
     stored: &StoredRelease,
@@ -417,39 +418,54 @@ fn keep_archived(
     let mut made = made.into_iter();
     for target in &wanted {
         let Some(name) = made.next() else { break };
-        if name == *target {
-            // The missing name was free again, and just made anew.
-            log_put_back(stored, target);
-            continue;
-        }
-        if fs::symlink_metadata(target).is_ok() {
-            remove_needless(&name);
-            continue;
-        }
-        match files::move_to(&name, target) {
-            Ok(()) => {
-                log_put_back(stored, target);
+        match put_back(&name, target) {
+            Ok(None) => remove_needless(&name),
+            Ok(Some(wrong)) => {
+                tracing::warn!(
+                    file = %target.display(),
+                    id = %stored.release.id,
+                    "an archived original was {wrong}: put back from the same file dropped again"
+                );
                 remove_if_emptied(&name);
-            }
-            // Put back meanwhile (by another process on the same archive).
-            Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => {
-                remove_needless(&name);
             }
             Err(error) => {
                 // Tried again by the next run, with names made again.
                 remove_needless(&name);
                 made.for_each(|name| remove_needless(&name));
                 return Err(error).with_context(|| {
-                    format!(
-                        "cannot put the missing archive file '{}' back",
-                        target.display()
-                    )
+                    format!("cannot put the archive file '{}' back", target.display())
                 });
             }
         }
     }
     made.for_each(|name| remove_needless(&name));
     Ok(wanted)
+}
+
+/// Makes the archive file `target` hold the bytes of `name`, made for the
+/// same bytes: `None` when it did already (`name` is then needless), else
+/// what was wrong with it.
+fn put_back(name: &Path, target: &Path) -> std::io::Result<Option<&'static str>> {
+    if name == target {
+        // The missing name was free again, and just made anew.
+        return Ok(Some("missing"));
+    }
+    if fs::symlink_metadata(target).is_err() {
+        match files::move_to(name, target) {
+            Ok(()) => return Ok(Some("missing")),
+            // Put back meanwhile, by another process on the same archive.
+            Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(error) => return Err(error),
+        }
+    }
+    if files::holds_exactly(target, &fs::read(name)?)? {
+        return Ok(None);
+    }
+    // Its name reached the disk before its bytes (a copy, at a power cut),
+    // or a hand changed it: the bytes stored for it replace what it holds.
+    // The archive's one replacement: of a file that is not what it records.
+    fs::rename(name, target)?;
+    Ok(Some("damaged"))
 }
 
 /// Removes an archive name made for bytes stored already.
@@ -471,14 +487,6 @@ fn remove_if_emptied(name: &Path) {
         // Fails, as it should, while the folder holds anything.
         let _ = fs::remove_dir(folder);
     }
-}
-
-fn log_put_back(stored: &StoredRelease, target: &Path) {
-    tracing::warn!(
-        file = %target.display(),
-        id = %stored.release.id,
-        "an archived original was missing: put back from the same file dropped again"
-    );
 }
 
 /// A unit read, parsed and archived, waiting for its batch
