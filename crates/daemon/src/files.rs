@@ -54,7 +54,7 @@ pub fn write_if_changed(path: &Path, bytes: &[u8]) -> io::Result<bool> {
 /// another size is not read at all, and reading stops at the first chunk
 /// that differs: a changed feed usually differs in length, or at least in
 /// its first lines (its updated time).
-fn holds_exactly(path: &Path, bytes: &[u8]) -> io::Result<bool> {
+pub fn holds_exactly(path: &Path, bytes: &[u8]) -> io::Result<bool> {
     const CHUNK: usize = 64 * 1024;
     let mut file = match File::open(path) {
         Ok(file) => file,
@@ -329,39 +329,47 @@ impl PendingFlush {
     }
 
     /// Flushes what was added; `root` is any path on the same file system.
-    /// The files' fsyncs are issued together from a few threads, then the
-    /// folders': the file system commits concurrent flushes together, so a
-    /// regeneration that wrote twenty files waits for about two disk
-    /// commits, not forty.
+    /// The files' and folders' fsyncs are issued together from a few
+    /// threads: the file system commits concurrent flushes together, so a
+    /// regeneration that wrote twenty files waits for about one disk
+    /// commit, not forty.
     pub fn flush(&mut self, root: &Path) -> io::Result<()> {
         let taken = std::mem::take(self);
         if taken.many {
             return sync_filesystem(root);
         }
-        let files: Vec<&Path> = taken.files.iter().map(PathBuf::as_path).collect();
-        concurrently(&files, |file| match File::open(file) {
-            Ok(handle) => handle.sync_data(),
-            // Replaced or removed since: nothing of ours to flush.
-            Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(()),
-            Err(error) => Err(error),
-        })?;
-        let folders: Vec<&Path> = taken.folders.iter().map(PathBuf::as_path).collect();
-        concurrently(&folders, sync_folder)
+        // Files and folders in one round: what follows a flush waits for
+        // all of it, never for one part before another (and the kernel may
+        // write a folder back before a file's data anyway).
+        let files = taken.files.iter().map(|path| (path.as_path(), false));
+        let folders = taken.folders.iter().map(|path| (path.as_path(), true));
+        let all: Vec<(&Path, bool)> = files.chain(folders).collect();
+        concurrently(&all, |&(path, is_folder)| {
+            if is_folder {
+                return sync_folder(path);
+            }
+            match File::open(path) {
+                Ok(handle) => handle.sync_data(),
+                // Replaced or removed since: nothing of ours to flush.
+                Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(()),
+                Err(error) => Err(error),
+            }
+        })
     }
 }
 
-/// Runs `f` on every path, from up to eight threads at once (flushes wait
+/// Runs `f` on every item, from up to eight threads at once (flushes wait
 /// on the disk, not on the CPU); the first error wins.
-fn concurrently(paths: &[&Path], f: impl Fn(&Path) -> io::Result<()> + Sync) -> io::Result<()> {
+fn concurrently<T: Sync>(items: &[T], f: impl Fn(&T) -> io::Result<()> + Sync) -> io::Result<()> {
     const THREADS: usize = 8;
-    if paths.len() <= 1 {
-        return paths.iter().try_for_each(|path| f(path));
+    if items.len() <= 1 {
+        return items.iter().try_for_each(&f);
     }
-    let chunk = paths.len().div_ceil(THREADS);
+    let chunk = items.len().div_ceil(THREADS);
     std::thread::scope(|scope| {
-        let handles: Vec<_> = paths
+        let handles: Vec<_> = items
             .chunks(chunk)
-            .map(|chunk| scope.spawn(|| chunk.iter().try_for_each(|path| f(path))))
+            .map(|chunk| scope.spawn(|| chunk.iter().try_for_each(&f)))
             .collect();
         handles
             .into_iter()
