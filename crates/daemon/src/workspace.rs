@@ -134,9 +134,9 @@ pub struct Workspace {
 }
 
 /// How many units one round of a publish takes at most (see
-/// [`Workspace::publish`]): eight store transactions. A backlog of 10,000
+/// [`Workspace::publish`]): four store transactions. A backlog of 10,000
 /// is one round; 100,000 held 88 MB at its peak in one round.
-pub const ROUND_SIZE: usize = 8 * ingest::GROUP_SIZE;
+pub const ROUND_SIZE: usize = 4 * ingest::GROUP_SIZE;
 
 /// The file recording when outputs were last regenerated (embargoes that
 /// lifted since then must be published).
