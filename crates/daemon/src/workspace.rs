@@ -503,12 +503,22 @@ impl Workspace {
         }
         // Outputs are written without an fsync each; one flush covers them
         // all before the pending marker goes. A crash before it leaves the
-        // marker, and the next run renders everything again.
-        lock(&self.written)
-            .flush(&self.settings.public)
-            .with_context(|| {
-                format!("cannot flush '{}' to disk", self.settings.public.display())
-            })?;
+        // marker, and the next run renders everything again. The store's
+        // log is checkpointed meanwhile: both wait on the disk.
+        let (written_files, public) = (&self.written, &self.settings.public);
+        let flushed = std::thread::scope(|scope| {
+            let flush = scope.spawn(|| lock(written_files).flush(public));
+            if let Err(error) = self.store.checkpoint() {
+                // SQLite checkpoints again later; nothing is lost meanwhile.
+                tracing::warn!("{error}");
+            }
+            flush.join()
+        });
+        match flushed {
+            Ok(result) => result,
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
+        .with_context(|| format!("cannot flush '{}' to disk", public.display()))?;
         tracing::debug!(
             everything,
             pages_ms = pages_time.as_millis(),

@@ -177,6 +177,34 @@ fn hand_built_edge_values_come_back_exactly() {
     }
 }
 
+/// While the store is open, what it commits is in its log beside the file;
+/// a checkpoint puts it into the file itself.
+#[test]
+fn after_a_checkpoint_the_database_file_alone_holds_every_release() {
+    let mut temp = TempStore::new();
+    let copy_of_the_file_alone = |temp: &TempStore, name: &str| {
+        let copy = temp.folder.path().join(name);
+        std::fs::copy(&temp.path, &copy).unwrap();
+        Store::open(&copy).unwrap().count().unwrap()
+    };
+    temp.store
+        .store(version(
+            release("first", "fr", &["Port"]),
+            "first.txt",
+            "v1",
+            at("2024-03-21T10:00:00Z"),
+        ))
+        .unwrap();
+    assert_eq!(
+        copy_of_the_file_alone(&temp, "before.db"),
+        0,
+        "still in the log"
+    );
+    temp.store.checkpoint().unwrap();
+    assert_eq!(copy_of_the_file_alone(&temp, "after.db"), 1);
+    assert_eq!(temp.store.count().unwrap(), 1);
+}
+
 #[test]
 fn releases_persist_across_opening_the_file_again() {
     let mut temp = TempStore::new();
