@@ -88,10 +88,13 @@ pub(crate) fn decode(stored: &[u8]) -> Result<(String, Vec<String>), Cause> {
     if html_length > rest.len() {
         return Err(format!("the text's HTML length {html_length} is past its end").into());
     }
-    let (html, paragraphs) = rest.split_at(html_length);
-    let html = String::from_utf8(html.to_vec())?;
-    let paragraphs = serde_json::from_slice(paragraphs)?;
-    Ok((html, paragraphs))
+    // One UTF-8 check for both parts: the JSON reader then skips its own.
+    let text = std::str::from_utf8(rest)?;
+    let (html, paragraphs) = text
+        .split_at_checked(html_length)
+        .ok_or("the text's HTML length splits a character")?;
+    let paragraphs = serde_json::from_str(paragraphs)?;
+    Ok((html.to_owned(), paragraphs))
 }
 
 #[cfg(test)]
