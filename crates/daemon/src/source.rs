@@ -10,6 +10,7 @@
 //! the photos and PDFs of its release folder or named after it, as
 //! `pressroom_core::group` decides from the names of each folder.
 
+use std::collections::HashSet;
 use std::fs::Metadata;
 use std::io::{self, Read};
 use std::os::unix::fs::{FileTypeExt, MetadataExt, OpenOptionsExt};
@@ -162,6 +163,9 @@ pub struct Unit {
     /// The document's folder is a release folder (its own, holding only it
     /// and its attachments), so the folder's name is no category.
     pub release_folder: bool,
+    /// An office suite's lock file stood beside the document when its
+    /// folder was listed: it is still being edited.
+    pub locked: bool,
 }
 
 impl Unit {
@@ -171,6 +175,7 @@ impl Unit {
             path,
             attachments: Vec::new(),
             release_folder: false,
+            locked: false,
         }
     }
 
@@ -264,25 +269,40 @@ pub fn read_unit(unit: &Unit, options: &ParseOptions) -> Result<UnitBytes, UnitR
 
 /// The files directly in a folder (editors' files left out), and whether it
 /// has subfolders.
-fn list_folder(folder: &Path) -> io::Result<(Vec<String>, Vec<PathBuf>)> {
-    let mut files = Vec::new();
-    let mut subfolders = Vec::new();
+/// What a folder holds: its files (but those editors' tools leave, which
+/// are never touched), its subfolders, and the documents an office suite
+/// has open (named by the lock files beside them).
+struct Listing {
+    files: Vec<String>,
+    subfolders: Vec<PathBuf>,
+    locked: HashSet<String>,
+}
+
+fn list_folder(folder: &Path) -> io::Result<Listing> {
+    let mut listing = Listing {
+        files: Vec::new(),
+        subfolders: Vec::new(),
+        locked: HashSet::new(),
+    };
     for entry in std::fs::read_dir(folder)? {
         let entry = entry?;
         let name = entry.file_name().to_string_lossy().into_owned();
         if names::is_ignored(&name) {
+            if let Some(document) = names::locked_document(&name) {
+                listing.locked.insert(document.to_owned());
+            }
             continue;
         }
         if entry.file_type()?.is_dir() {
-            subfolders.push(entry.path());
+            listing.subfolders.push(entry.path());
         } else {
-            files.push(name);
+            listing.files.push(name);
         }
     }
-    Ok((files, subfolders))
+    Ok(listing)
 }
 
-fn units_of(folder: &Path, grouping: Grouping) -> Vec<Unit> {
+fn units_of(folder: &Path, grouping: Grouping, locked: &HashSet<String>) -> Vec<Unit> {
     let release_folder = grouping.release_folder;
     grouping
         .groups
@@ -295,13 +315,12 @@ fn units_of(folder: &Path, grouping: Grouping) -> Vec<Unit> {
                 .map(|name| folder.join(name))
                 .collect(),
             release_folder,
+            locked: locked.contains(&group.document),
         })
-        .chain(
-            grouping
-                .strays
-                .into_iter()
-                .map(|name| Unit::alone(folder.join(name))),
-        )
+        .chain(grouping.strays.into_iter().map(|name| Unit {
+            locked: locked.contains(&name),
+            ..Unit::alone(folder.join(name))
+        }))
         .collect()
 }
 
@@ -317,10 +336,11 @@ pub fn release_units(root: &Path, inbox: &Path) -> io::Result<Vec<Unit>> {
     let mut units = Vec::new();
     let mut folders = vec![root.to_owned()];
     while let Some(folder) = folders.pop() {
-        let (files, subfolders) = list_folder(&folder)?;
-        let may_be = !same_folder(&folder, inbox) && subfolders.is_empty();
-        units.extend(units_of(&folder, group_folder(&files, may_be)));
-        folders.extend(subfolders);
+        let listing = list_folder(&folder)?;
+        let may_be = !same_folder(&folder, inbox) && listing.subfolders.is_empty();
+        let grouping = group_folder(&listing.files, may_be);
+        units.extend(units_of(&folder, grouping, &listing.locked));
+        folders.extend(listing.subfolders);
     }
     units.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(units)
@@ -343,13 +363,14 @@ pub fn folder_units(folder: &Path, inbox: &Path) -> io::Result<Vec<Unit>> {
     } else {
         folder
     };
-    let (files, subfolders) = match list_folder(listed) {
+    let listing = match list_folder(listed) {
         Ok(listing) => listing,
         Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
         Err(error) => return Err(error),
     };
-    let may_be = !same_folder(listed, inbox) && subfolders.is_empty();
-    Ok(units_of(folder, group_folder(&files, may_be)))
+    let may_be = !same_folder(listed, inbox) && listing.subfolders.is_empty();
+    let grouping = group_folder(&listing.files, may_be);
+    Ok(units_of(folder, grouping, &listing.locked))
 }
 
 /// The unit among `units` (of one folder) that holds `path`.

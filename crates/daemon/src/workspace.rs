@@ -206,10 +206,8 @@ impl Workspace {
             .with_context(|| {
                 format!("cannot list the inbox '{}'", self.settings.inbox.display())
             })?;
-        Ok(units
-            .into_iter()
-            .filter(|unit| !is_locked(&unit.path))
-            .collect())
+        // A document an office suite has open is still being edited.
+        Ok(units.into_iter().filter(|unit| !unit.locked).collect())
     }
 
     /// Fails with a clear message when `public/` cannot be written, before
