@@ -290,24 +290,42 @@ fn plain_text(events: &[Event<'_>], soft_break: char) -> String {
 
 /// Removes the first `len` bytes of a paragraph's plain text (a dateline
 /// prefix) from its events, leaving inline markup around the rest intact.
+/// The plain text can be shorter than the events' (it drops the spaces
+/// before a hard break), so a cut falls on the next character boundary,
+/// and breaks or blanks left at the paragraph's start go too.
 fn remove_text_prefix(events: &mut Vec<Event<'_>>, len: usize) {
     let mut remaining = len;
+    let mut at_start = true;
     let mut kept = Vec::with_capacity(events.len());
     for event in events.drain(..) {
-        if remaining == 0 {
-            kept.push(event);
+        if remaining > 0 {
+            match event {
+                Event::Text(t) | Event::Code(t) if t.len() <= remaining => remaining -= t.len(),
+                Event::Text(t) | Event::Code(t) => {
+                    let cut = (remaining..t.len())
+                        .find(|&at| t.is_char_boundary(at))
+                        .unwrap_or(t.len());
+                    let rest = t[cut..].trim_start();
+                    remaining = 0;
+                    if !rest.is_empty() {
+                        at_start = false;
+                        kept.push(Event::Text(rest.to_owned().into()));
+                    }
+                }
+                Event::SoftBreak | Event::HardBreak => remaining -= 1,
+                other => kept.push(other),
+            }
             continue;
         }
-        match event {
-            Event::Text(t) | Event::Code(t) if t.len() <= remaining => remaining -= t.len(),
-            Event::Text(t) | Event::Code(t) => {
-                let rest = t[remaining..].trim_start().to_owned();
-                remaining = 0;
-                kept.push(Event::Text(rest.into()));
+        if at_start {
+            match &event {
+                Event::SoftBreak | Event::HardBreak => continue,
+                Event::Text(t) if t.trim().is_empty() => continue,
+                Event::Text(_) | Event::Code(_) => at_start = false,
+                _ => {}
             }
-            Event::SoftBreak | Event::HardBreak => remaining -= 1,
-            other => kept.push(other),
         }
+        kept.push(event);
     }
     *events = kept;
 }
@@ -318,6 +336,25 @@ mod tests {
 
     fn parse(body: &str) -> Document {
         parse_markdown(body, 1, None).unwrap()
+    }
+
+    /// Found by the never-panics property test: the plain text drops the
+    /// no-break space before a hard break, the events keep it, and the cut
+    /// fell inside it.
+    #[test]
+    fn a_dateline_ending_in_a_no_break_space_before_a_hard_break() {
+        for space in ["\u{A0}", "\u{202F}", "\u{2009}"] {
+            let doc = parse(&format!(
+                "# Titre\n\nPARIS, le 1er mars 2023 –{space}  \nTexte é.\n"
+            ));
+            assert_eq!(doc.dateline.unwrap().place.as_deref(), Some("PARIS"));
+            assert_eq!(doc.paragraphs, ["Texte é."]);
+            assert!(
+                doc.body_html.starts_with("<p>Texte é.</p>"),
+                "{}",
+                doc.body_html
+            );
+        }
     }
 
     #[test]
