@@ -115,6 +115,11 @@ pub fn create_marker(path: &Path, note: &[u8]) -> io::Result<()> {
     sync_folder(folder)
 }
 
+/// Flushes a file's data (and the size that reading it needs) to disk.
+pub fn sync_file(path: &Path) -> io::Result<()> {
+    File::open(path)?.sync_data()
+}
+
 /// Flushes a folder's entries (new names, renames, removals) to disk.
 pub fn sync_folder(folder: &Path) -> io::Result<()> {
     File::open(folder)?.sync_all()

@@ -209,6 +209,35 @@ impl Store {
             .map_err(self.write_error(|| "a checkpoint of the log".to_owned()))
     }
 
+    /// The store's write-ahead log, when it keeps one (always, but on a file
+    /// system without shared memory): flushing this file to disk makes every
+    /// commit so far durable.
+    pub fn log_path(&self) -> Option<std::path::PathBuf> {
+        let mode: String = self
+            .conn
+            .query_row("PRAGMA journal_mode", [], |row| row.get(0))
+            .ok()?;
+        let file = self.conn.path().filter(|file| !file.is_empty())?;
+        mode.eq_ignore_ascii_case("wal")
+            .then(|| std::path::PathBuf::from(format!("{file}-wal")))
+    }
+
+    /// Whether a commit waits for the disk (the default). With `false`, a
+    /// commit is atomic and survives the process being killed, but not a
+    /// power cut until its log is flushed (see [`Store::log_path`]): for a
+    /// caller that flushes the log itself, off its own thread. Only with a
+    /// log; without one this does nothing and returns `false`.
+    pub fn set_sync_at_commit(&mut self, sync: bool) -> Result<bool, StoreError> {
+        if self.log_path().is_none() {
+            return Ok(false);
+        }
+        let mode = if sync { "FULL" } else { "NORMAL" };
+        self.conn
+            .execute_batch(&format!("PRAGMA synchronous = {mode}"))
+            .map_err(self.write_error(|| format!("setting synchronous to {mode}")))?;
+        Ok(true)
+    }
+
     /// A store that lives as long as the value, for tests and dry runs.
     pub fn open_in_memory() -> Result<Store, StoreError> {
         let name = ":memory:".to_owned();
@@ -1055,6 +1084,35 @@ impl KeyOf for (String, String) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn synchronous(store: &Store) -> i64 {
+        store
+            .conn
+            .pragma_query_value(None, "synchronous", |row| row.get(0))
+            .unwrap()
+    }
+
+    #[test]
+    fn commits_wait_for_the_disk_unless_the_caller_flushes_the_log_itself() {
+        let folder = tempfile::tempdir().unwrap();
+        let path = folder.path().join("pressroom.db");
+        let mut store = Store::open(&path).unwrap();
+        let log = store.log_path().expect("a file store keeps a log");
+        assert_eq!(log, folder.path().join("pressroom.db-wal"));
+        assert!(log.exists());
+        const FULL: i64 = 2;
+        const NORMAL: i64 = 1;
+        assert_eq!(synchronous(&store), FULL);
+        assert!(store.set_sync_at_commit(false).unwrap());
+        assert_eq!(synchronous(&store), NORMAL);
+        assert!(store.set_sync_at_commit(true).unwrap());
+        assert_eq!(synchronous(&store), FULL);
+
+        // Without a log file, commits always wait.
+        let mut memory = Store::open_in_memory().unwrap();
+        assert_eq!(memory.log_path(), None);
+        assert!(!memory.set_sync_at_commit(false).unwrap());
+    }
 
     /// The plan SQLite chooses for `sql`, one step per line.
     fn plan(store: &Store, sql: &str) -> String {

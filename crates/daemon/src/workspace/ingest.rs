@@ -5,8 +5,8 @@
 //! a crash harmless: the originals get their archive names (by the threads
 //! that parse them: a hard link, or a copy of the bytes read, see
 //! [`files::archive_original`]), the journal lines are flushed, the store's
-//! transaction commits, and only then are the archive names flushed and the
-//! inbox names removed. A crash before the commit leaves the files in the
+//! transaction commits, and only then are the store's log and the archive
+//! names flushed and the inbox names removed. A crash before the commit leaves the files in the
 //! inbox, to be ingested again on the next run (the journal and archive may
 //! then hold a duplicate, which replaying recognises by its hash); a crash
 //! after it leaves at worst files in the inbox whose bytes are already
@@ -16,10 +16,11 @@
 //!
 //! Threads: a producer reads, hashes, parses and archives each batch on
 //! every core (`parallel_map`), two batches ahead; the calling thread, the
-//! store's only writer, stores and commits; a remover flushes the archive
-//! names of each committed group and takes its files from the inbox while
-//! the next group is stored (the flush is a third of a group's time, and
-//! the store's thread need not wait for it).
+//! store's only writer, stores and commits (without waiting for the
+//! disk); a remover flushes the store's log and the archive names of each
+//! committed group and takes its files from the inbox while the next group
+//! is stored (those flushes were a third of a group's time, and the store's
+//! thread need not wait for them).
 //! The store's thread is the bottleneck of a backlog, so nothing else runs
 //! on it.
 
@@ -95,7 +96,18 @@ impl Ingest<'_> {
                 .format("%Y/%m")
                 .to_string(),
         );
-        std::thread::scope(|scope| {
+        // Commits do not wait for the disk: the remover flushes the store's
+        // log before it takes a group's files from the inbox, off the
+        // store's thread (a backlog's bottleneck). A power cut before that
+        // flush undoes the group's commit, whose files are still in the inbox.
+        let log = self.store.log_path();
+        let deferred = match &log {
+            Some(_) => self.store.set_sync_at_commit(false)?,
+            None => false,
+        };
+        let log = log.filter(|_| deferred);
+        let log = log.as_deref();
+        let ingested = std::thread::scope(|scope| {
             // Reading, hashing, parsing and archiving take most of an
             // ingest's time and need nothing but the settings: they run on
             // every core, up to two batches ahead of the store, so that they
@@ -121,6 +133,11 @@ impl Ingest<'_> {
             let (removals, to_remove) = mpsc::channel::<Committed<'_>>();
             let remover = scope.spawn(move || {
                 to_remove.into_iter().try_for_each(|mut committed| {
+                    if let Some(log) = log {
+                        files::sync_file(log).with_context(|| {
+                            format!("cannot flush the store's log '{}' to disk", log.display())
+                        })?;
+                    }
                     committed
                         .archived
                         .flush(&settings.archive)
@@ -139,7 +156,12 @@ impl Ingest<'_> {
                 Ok(removed) => removed,
                 Err(panic) => std::panic::resume_unwind(panic),
             }
-        })
+        });
+        if deferred {
+            // Other writers (retractions, digest runs) wait for the disk.
+            self.store.set_sync_at_commit(true)?;
+        }
+        ingested
     }
 
     /// Stores batches from `prepared` in one transaction, until it holds
