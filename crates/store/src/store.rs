@@ -209,10 +209,27 @@ impl Store {
             .map_err(self.write_error(|| "a checkpoint of the log".to_owned()))
     }
 
-    /// The store's write-ahead log, when it keeps one (always, but on a file
-    /// system without shared memory): flushing this file to disk makes every
-    /// commit so far durable.
-    pub fn log_path(&self) -> Option<std::path::PathBuf> {
+    /// Commits stop waiting for the disk, when the store keeps a write-ahead
+    /// log (always, but on a file system without shared memory): returns
+    /// that log. A commit is then atomic and survives the process being
+    /// killed, but a power cut can undo it until the caller flushes the log
+    /// file to disk (off its own thread, say). Without a log nothing changes
+    /// and this returns `None`: commits keep waiting.
+    pub fn defer_commit_sync(&mut self) -> Result<Option<std::path::PathBuf>, StoreError> {
+        let Some(log) = self.log_path() else {
+            return Ok(None);
+        };
+        self.set_synchronous("NORMAL")?;
+        Ok(Some(log))
+    }
+
+    /// Commits wait for the disk again (the default; see
+    /// [`Store::defer_commit_sync`]).
+    pub fn sync_commits(&mut self) -> Result<(), StoreError> {
+        self.set_synchronous("FULL")
+    }
+
+    fn log_path(&self) -> Option<std::path::PathBuf> {
         let mode: String = self
             .conn
             .query_row("PRAGMA journal_mode", [], |row| row.get(0))
@@ -222,20 +239,10 @@ impl Store {
             .then(|| std::path::PathBuf::from(format!("{file}-wal")))
     }
 
-    /// Whether a commit waits for the disk (the default). With `false`, a
-    /// commit is atomic and survives the process being killed, but not a
-    /// power cut until its log is flushed (see [`Store::log_path`]): for a
-    /// caller that flushes the log itself, off its own thread. Only with a
-    /// log; without one this does nothing and returns `false`.
-    pub fn set_sync_at_commit(&mut self, sync: bool) -> Result<bool, StoreError> {
-        if self.log_path().is_none() {
-            return Ok(false);
-        }
-        let mode = if sync { "FULL" } else { "NORMAL" };
+    fn set_synchronous(&mut self, mode: &str) -> Result<(), StoreError> {
         self.conn
             .execute_batch(&format!("PRAGMA synchronous = {mode}"))
-            .map_err(self.write_error(|| format!("setting synchronous to {mode}")))?;
-        Ok(true)
+            .map_err(self.write_error(|| format!("setting synchronous to {mode}")))
     }
 
     /// A store that lives as long as the value, for tests and dry runs.
@@ -1097,21 +1104,21 @@ mod tests {
         let folder = tempfile::tempdir().unwrap();
         let path = folder.path().join("pressroom.db");
         let mut store = Store::open(&path).unwrap();
-        let log = store.log_path().expect("a file store keeps a log");
-        assert_eq!(log, folder.path().join("pressroom.db-wal"));
-        assert!(log.exists());
         const FULL: i64 = 2;
         const NORMAL: i64 = 1;
         assert_eq!(synchronous(&store), FULL);
-        assert!(store.set_sync_at_commit(false).unwrap());
+        let log = store.defer_commit_sync().unwrap();
+        let log = log.expect("a file store keeps a log");
+        assert_eq!(log, folder.path().join("pressroom.db-wal"));
+        assert!(log.exists());
         assert_eq!(synchronous(&store), NORMAL);
-        assert!(store.set_sync_at_commit(true).unwrap());
+        store.sync_commits().unwrap();
         assert_eq!(synchronous(&store), FULL);
 
         // Without a log file, commits always wait.
         let mut memory = Store::open_in_memory().unwrap();
-        assert_eq!(memory.log_path(), None);
-        assert!(!memory.set_sync_at_commit(false).unwrap());
+        assert_eq!(memory.defer_commit_sync().unwrap(), None);
+        assert_eq!(synchronous(&memory), FULL);
     }
 
     /// The plan SQLite chooses for `sql`, one step per line.

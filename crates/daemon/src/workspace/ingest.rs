@@ -100,13 +100,8 @@ impl Ingest<'_> {
         // log before it takes a group's files from the inbox, off the
         // store's thread (a backlog's bottleneck). A power cut before that
         // flush undoes the group's commit, whose files are still in the inbox.
-        let log = self.store.log_path();
-        let deferred = match &log {
-            Some(_) => self.store.set_sync_at_commit(false)?,
-            None => false,
-        };
-        let log = log.filter(|_| deferred);
-        let log = log.as_deref();
+        let deferred_log = self.store.defer_commit_sync()?;
+        let log = deferred_log.as_deref();
         let ingested = std::thread::scope(|scope| {
             // Reading, hashing, parsing and archiving take most of an
             // ingest's time and need nothing but the settings: they run on
@@ -157,9 +152,9 @@ impl Ingest<'_> {
                 Err(panic) => std::panic::resume_unwind(panic),
             }
         });
-        if deferred {
+        if deferred_log.is_some() {
             // Other writers (retractions, digest runs) wait for the disk.
-            self.store.set_sync_at_commit(true)?;
+            self.store.sync_commits()?;
         }
         ingested
     }
