@@ -33,9 +33,33 @@ pub fn write_if_changed_unlinked(path: &Path, bytes: &[u8]) -> io::Result<bool> 
 /// derived files, which the caller flushes together with [`sync_filesystem`]
 /// (thousands of fsyncs would cost seconds) and can always render again.
 pub fn write_if_changed(path: &Path, bytes: &[u8]) -> io::Result<bool> {
-    if holds_exactly(path, bytes)? {
-        return Ok(false);
-    }
+    Ok(replace_if_changed(path, bytes)?.is_some())
+}
+
+/// What [`replace_if_changed`] wrote over.
+#[derive(Debug)]
+pub struct Replaced {
+    /// The version the write replaced, still open (none for a new file).
+    /// Its blocks are freed only once it is closed: a file system that
+    /// discards freed blocks right away (ext4 with `discard` and no journal)
+    /// makes the rename wait for the disk otherwise. [`PendingFlush`]
+    /// closes it while the disk is busy anyway.
+    pub old: Option<File>,
+}
+
+/// [`write_if_changed`], handing back the replaced version still open
+/// (`None` when the file already held these bytes).
+pub fn replace_if_changed(path: &Path, bytes: &[u8]) -> io::Result<Option<Replaced>> {
+    let old = match File::open(path) {
+        Ok(mut file) => {
+            if file_holds_exactly(&mut file, bytes)? {
+                return Ok(None);
+            }
+            Some(file)
+        }
+        Err(error) if error.kind() == io::ErrorKind::NotFound => None,
+        Err(error) => return Err(error),
+    };
     let folder = parent(path);
     fs::create_dir_all(folder)?;
     let name = path
@@ -47,7 +71,7 @@ pub fn write_if_changed(path: &Path, bytes: &[u8]) -> io::Result<bool> {
     if result.is_err() {
         let _ = fs::remove_file(&temporary);
     }
-    result.map(|()| true)
+    result.map(|()| Some(Replaced { old }))
 }
 
 /// Whether the file at `path` exists and holds exactly `bytes`. A file of
@@ -55,12 +79,15 @@ pub fn write_if_changed(path: &Path, bytes: &[u8]) -> io::Result<bool> {
 /// that differs: a changed feed usually differs in length, or at least in
 /// its first lines (its updated time).
 pub fn holds_exactly(path: &Path, bytes: &[u8]) -> io::Result<bool> {
+    match File::open(path) {
+        Ok(mut file) => file_holds_exactly(&mut file, bytes),
+        Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(false),
+        Err(error) => Err(error),
+    }
+}
+
+fn file_holds_exactly(file: &mut File, bytes: &[u8]) -> io::Result<bool> {
     const CHUNK: usize = 64 * 1024;
-    let mut file = match File::open(path) {
-        Ok(file) => file,
-        Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(false),
-        Err(error) => return Err(error),
-    };
     if file.metadata()?.len() != bytes.len() as u64 {
         return Ok(false);
     }
@@ -314,11 +341,24 @@ pub fn sync_filesystem(path: &Path) -> io::Result<()> {
 /// flushed one by one (with their folders); past a threshold one `syncfs`
 /// flushes them all, which is far cheaper for thousands but, on a busy
 /// machine, also waits for everyone else's writes.
+///
+/// The versions those writes replaced are held open until the flush (a few
+/// dozen at most, so that a rebuild stays far from the limit on open
+/// files), and closed while it waits on the disk: freeing their blocks can
+/// wait on the disk too.
 #[derive(Debug, Default)]
 pub struct PendingFlush {
     files: Vec<PathBuf>,
     folders: std::collections::BTreeSet<PathBuf>,
     many: bool,
+    replaced: Vec<File>,
+}
+
+/// One piece of a flush, all of them issued together.
+enum FlushWork<'a> {
+    File(&'a Path),
+    Folder(&'a Path),
+    Close(File),
 }
 
 impl PendingFlush {
@@ -333,6 +373,17 @@ impl PendingFlush {
         }
     }
 
+    /// [`PendingFlush::add`] for a file [`replace_if_changed`] wrote.
+    pub fn add_replaced(&mut self, path: &Path, replaced: Replaced) {
+        self.add(path);
+        if let Some(old) = replaced.old
+            && self.replaced.len() < Self::ONE_BY_ONE
+        {
+            self.replaced.push(old);
+        }
+        // Past the threshold the old version is closed here, as it drops.
+    }
+
     /// Flushes what was added; `root` is any path on the same file system.
     /// The files' and folders' fsyncs are issued together from a few
     /// threads: the file system commits concurrent flushes together, so a
@@ -340,24 +391,33 @@ impl PendingFlush {
     /// commit, not forty.
     pub fn flush(&mut self, root: &Path) -> io::Result<()> {
         let taken = std::mem::take(self);
+        let closes = taken.replaced.into_iter().map(FlushWork::Close);
         if taken.many {
-            return sync_filesystem(root);
+            let closing = std::thread::spawn(move || closes.for_each(drop));
+            let synced = sync_filesystem(root);
+            if let Err(panic) = closing.join() {
+                std::panic::resume_unwind(panic);
+            }
+            return synced;
         }
         // Files and folders in one round: what follows a flush waits for
         // all of it, never for one part before another (and the kernel may
         // write a folder back before a file's data anyway).
-        let files = taken.files.iter().map(|path| (path.as_path(), false));
-        let folders = taken.folders.iter().map(|path| (path.as_path(), true));
-        let all: Vec<(&Path, bool)> = files.chain(folders).collect();
-        concurrently(&all, |&(path, is_folder)| {
-            if is_folder {
-                return sync_folder(path);
-            }
-            match File::open(path) {
-                Ok(handle) => handle.sync_data(),
-                // Replaced or removed since: nothing of ours to flush.
-                Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(()),
-                Err(error) => Err(error),
+        let files = taken.files.iter().map(|path| FlushWork::File(path));
+        let folders = taken.folders.iter().map(|path| FlushWork::Folder(path));
+        concurrently(files.chain(folders).chain(closes).collect(), |work| {
+            match work {
+                FlushWork::Folder(path) => sync_folder(path),
+                FlushWork::File(path) => match File::open(path) {
+                    Ok(handle) => handle.sync_data(),
+                    // Replaced or removed since: nothing of ours to flush.
+                    Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(()),
+                    Err(error) => Err(error),
+                },
+                FlushWork::Close(old) => {
+                    drop(old);
+                    Ok(())
+                }
             }
         })
     }
@@ -365,16 +425,24 @@ impl PendingFlush {
 
 /// Runs `f` on every item, from up to eight threads at once (flushes wait
 /// on the disk, not on the CPU); the first error wins.
-fn concurrently<T: Sync>(items: &[T], f: impl Fn(&T) -> io::Result<()> + Sync) -> io::Result<()> {
+fn concurrently<T: Send>(items: Vec<T>, f: impl Fn(T) -> io::Result<()> + Sync) -> io::Result<()> {
     const THREADS: usize = 8;
     if items.len() <= 1 {
-        return items.iter().try_for_each(&f);
+        return items.into_iter().try_for_each(&f);
     }
-    let chunk = items.len().div_ceil(THREADS);
+    let per_thread = items.len().div_ceil(THREADS);
+    let mut shares: Vec<Vec<T>> = Vec::new();
+    for item in items {
+        match shares.last_mut() {
+            Some(share) if share.len() < per_thread => share.push(item),
+            _ => shares.push(vec![item]),
+        }
+    }
+    let f = &f;
     std::thread::scope(|scope| {
-        let handles: Vec<_> = items
-            .chunks(chunk)
-            .map(|chunk| scope.spawn(|| chunk.iter().try_for_each(&f)))
+        let handles: Vec<_> = shares
+            .into_iter()
+            .map(|share| scope.spawn(move || share.into_iter().try_for_each(f)))
             .collect();
         handles
             .into_iter()
@@ -548,6 +616,60 @@ mod tests {
             assert_eq!(write_if_changed(&path, bytes).unwrap(), changed);
             assert_eq!(fs::read(&path).unwrap(), bytes);
         }
+    }
+
+    /// Open descriptors of this process to files once in `folder` that
+    /// have been replaced or removed since.
+    fn open_replaced_files(folder: &Path) -> usize {
+        let folder = folder.to_string_lossy().into_owned();
+        fs::read_dir("/proc/self/fd")
+            .unwrap()
+            .filter_map(|entry| fs::read_link(entry.ok()?.path()).ok())
+            .map(|target| target.to_string_lossy().into_owned())
+            .filter(|target| target.starts_with(&folder) && target.ends_with(" (deleted)"))
+            .count()
+    }
+
+    #[test]
+    fn a_replaced_version_stays_readable_until_the_flush_closes_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("atom.xml");
+        let new = replace_if_changed(&path, b"first")
+            .unwrap()
+            .expect("written");
+        assert!(new.old.is_none(), "nothing was replaced");
+        assert!(replace_if_changed(&path, b"first").unwrap().is_none());
+
+        let mut replaced = replace_if_changed(&path, b"second")
+            .unwrap()
+            .expect("written");
+        assert_eq!(fs::read(&path).unwrap(), b"second");
+        let mut old = String::new();
+        let handle = replaced.old.as_mut().expect("the first version");
+        handle.read_to_string(&mut old).unwrap();
+        assert_eq!(old, "first", "the handle is to the version replaced");
+
+        let mut pending = PendingFlush::default();
+        pending.add_replaced(&path, replaced);
+        assert_eq!(open_replaced_files(dir.path()), 1);
+        pending.flush(dir.path()).unwrap();
+        assert_eq!(open_replaced_files(dir.path()), 0, "closed by the flush");
+        assert_eq!(fs::read(&path).unwrap(), b"second");
+    }
+
+    #[test]
+    fn only_a_few_replaced_versions_are_held_open() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut pending = PendingFlush::default();
+        for n in 0..PendingFlush::ONE_BY_ONE + 10 {
+            let path = dir.path().join(format!("{n}.html"));
+            write_if_changed(&path, b"old").unwrap();
+            let replaced = replace_if_changed(&path, b"new").unwrap().expect("written");
+            pending.add_replaced(&path, replaced);
+        }
+        assert_eq!(open_replaced_files(dir.path()), PendingFlush::ONE_BY_ONE);
+        pending.flush(dir.path()).unwrap();
+        assert_eq!(open_replaced_files(dir.path()), 0);
     }
 
     #[test]

@@ -952,7 +952,15 @@ impl Outputs<'_> {
     /// Writes an output file atomically, only when its bytes changed, and
     /// remembers it for the flush that ends the regeneration.
     fn write_output(&self, path: &Path, bytes: &[u8]) -> anyhow::Result<bool> {
-        self.remember(path, files::write_if_changed(path, bytes))
+        let replaced = files::replace_if_changed(path, bytes)
+            .with_context(|| format!("cannot write '{}'", path.display()))?;
+        Ok(match replaced {
+            Some(replaced) => {
+                lock(self.written).add_replaced(path, replaced);
+                true
+            }
+            None => false,
+        })
     }
 
     /// Writes a file of a release's folder (its page, its attachments) like
