@@ -86,10 +86,13 @@ impl WorkspaceLock {
                 path.display()
             );
         }
-        file.set_len(0)?;
+        // Written over the last holder's pid, then cut to length: emptying
+        // the file first would free its block, which some file systems
+        // discard at once, waiting for the disk at every start.
+        let pid = format!("{}\n", std::process::id());
         file.rewind()?;
-        writeln!(file, "{}", std::process::id())?;
-        file.flush()?;
+        file.write_all(pid.as_bytes())?;
+        file.set_len(pid.len() as u64)?;
         Ok(Self { _file: file })
     }
 }
@@ -110,5 +113,17 @@ mod tests {
         );
         drop(first);
         WorkspaceLock::acquire(dir.path()).unwrap();
+    }
+
+    #[test]
+    fn the_lock_file_names_only_its_holder() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(WorkspaceLock::FILE_NAME);
+        // A longer pid left by an earlier holder.
+        std::fs::write(&path, "4194304123\n").unwrap();
+        let lock = WorkspaceLock::acquire(dir.path()).unwrap();
+        let holder = std::fs::read_to_string(&path).unwrap();
+        assert_eq!(holder, format!("{}\n", std::process::id()));
+        drop(lock);
     }
 }
