@@ -32,7 +32,11 @@ fn main() {
         .filter_map(|path| {
             let name = path.file_name()?.to_string_lossy().into_owned();
             let bytes = std::fs::read(path).ok()?;
-            Some(parse_release(&name, &bytes, &ParseOptions::default()).ok()?.release)
+            Some(
+                parse_release(&name, &bytes, &ParseOptions::default())
+                    .ok()?
+                    .release,
+            )
         })
         .collect();
     assert!(!releases.is_empty(), "the corpus has publishable releases");
