@@ -30,7 +30,7 @@ use crate::config::Settings;
 use crate::files;
 use crate::journal::{ArchivedAttachment, Journal, JournalEvent};
 use crate::source::{self, Unit};
-use ingest::{Ingest, IngestSink};
+use ingest::{Ingest, IngestSink, Remover};
 use page_pool::{PageSender, WrittenPages, with_page_pool};
 use workers::with_workers;
 
@@ -316,55 +316,93 @@ impl Workspace {
         // Pages are written before the store commits: a failure leaves the
         // marker, and the next run renders everything again.
         self.begin_outputs()?;
-        let Self {
-            settings,
-            store,
-            journal,
-            templates,
-            written,
-            items,
-            ..
-        } = self;
-        let outputs = Outputs {
-            settings,
-            templates,
-            written,
-            items,
-        };
-        let mut ingest = Ingest {
-            settings,
-            journal,
-            store,
-        };
-        let ingested = with_page_pool(outputs, |pages| {
-            let mut sink = PublishSink {
-                pages,
-                report,
-                progress,
-                done: 0,
+        std::thread::scope(|scope| {
+            let Self {
+                settings,
+                store,
+                journal,
+                templates,
+                written,
+                items,
+                ..
+            } = &mut *self;
+            let outputs = Outputs {
+                settings,
+                templates,
+                written,
+                items,
             };
-            ingest.run(units, &mut dirty, &mut sink)
-        });
-        match ingested {
-            Ok(((), pages)) => dirty.written_pages = pages,
-            Err(error) => {
-                self.outputs_begun = None;
-                return Err(error);
+            let mut ingest = Ingest {
+                settings,
+                journal,
+                store,
+            };
+            let remover = match ingest.start_remover(scope) {
+                Ok(remover) => remover,
+                Err(error) => {
+                    self.outputs_begun = None;
+                    return Err(error);
+                }
+            };
+            let ingested = with_page_pool(outputs, |pages| {
+                let mut sink = PublishSink {
+                    pages,
+                    report,
+                    progress,
+                    done: 0,
+                };
+                ingest.store_all(units, &mut dirty, &mut sink, &remover)
+            });
+            match ingested {
+                Ok(((), pages)) => dirty.written_pages = pages,
+                Err(error) => {
+                    if let Err(removing) = remover.finish() {
+                        tracing::error!("{removing:#}");
+                    }
+                    self.outputs_begun = None;
+                    return Err(error);
+                }
             }
-        }
-        self.refresh(&mut dirty)
+            // The last group's files are flushed and leave the inbox while
+            // the outputs are made; the outputs become final (their marker
+            // goes) only once that is done, so that they never show a
+            // release whose commit a power cut could still undo.
+            let mut remover = Some(remover);
+            let mut settle = || remover.take().map_or(Ok(()), Remover::finish);
+            let refreshed = self.refresh_settling(&mut dirty, &mut settle);
+            // Waited for here when the regeneration failed before it did.
+            match (refreshed, settle()) {
+                (Ok(written), removed) => removed.map(|()| written),
+                (Err(error), Err(removing)) => {
+                    tracing::error!("{removing:#}");
+                    Err(error)
+                }
+                (Err(error), Ok(())) => Err(error),
+            }
+        })
     }
 
     /// Regenerates what `dirty` names and what embargoes lifted since the
     /// last run make visible (everything, the first time).
     pub fn refresh(&mut self, dirty: &mut Dirty) -> anyhow::Result<usize> {
+        self.refresh_settling(dirty, &mut || Ok(()))
+    }
+
+    /// [`Workspace::refresh`], calling `settle` once the outputs are on
+    /// disk and before they are final: what else the run must finish first
+    /// (an error leaves them to be rendered again by the next run).
+    fn refresh_settling(
+        &mut self,
+        dirty: &mut Dirty,
+        settle: &mut dyn FnMut() -> anyhow::Result<()>,
+    ) -> anyhow::Result<usize> {
         let now = Utc::now();
         let last_run_path = self.settings.state.join(LAST_RUN);
         let last_run = self.last_run();
         if let Some(since) = last_run {
             self.touch_lifted_embargoes(since, now, dirty)?;
         }
-        let written = self.regenerate(dirty, last_run.is_none(), now)?;
+        let written = self.regenerate_settling(dirty, last_run.is_none(), now, settle)?;
         // Not flushed: losing it to a power cut only makes the next run look
         // at more lifted embargoes (or, torn, render everything): harmless,
         // and two disk flushes fewer on every drop.
@@ -409,7 +447,19 @@ impl Workspace {
         everything: bool,
         now: DateTime<Utc>,
     ) -> anyhow::Result<usize> {
-        let result = self.write_outputs(dirty, everything, now);
+        self.regenerate_settling(dirty, everything, now, &mut || Ok(()))
+    }
+
+    /// [`Workspace::regenerate`], calling `settle` before the outputs are
+    /// final (see [`Workspace::refresh_settling`]).
+    fn regenerate_settling(
+        &mut self,
+        dirty: &Dirty,
+        everything: bool,
+        now: DateTime<Utc>,
+        settle: &mut dyn FnMut() -> anyhow::Result<()>,
+    ) -> anyhow::Result<usize> {
+        let result = self.write_outputs(dirty, everything, now, settle);
         // Done, or failed with the marker left for the next run.
         self.outputs_begun = None;
         result
@@ -437,6 +487,7 @@ impl Workspace {
         dirty: &Dirty,
         everything: bool,
         now: DateTime<Utc>,
+        settle: &mut dyn FnMut() -> anyhow::Result<()>,
     ) -> anyhow::Result<usize> {
         let pending = self.settings.state.join(OUTPUTS_PENDING);
         let fingerprint_path = self.settings.state.join(OUTPUTS_FINGERPRINT);
@@ -525,6 +576,7 @@ impl Workspace {
             flush_ms = started.elapsed().as_millis(),
             "outputs regenerated"
         );
+        settle()?;
         if fingerprint_changed {
             files::write_atomically(&fingerprint_path, self.fingerprint.as_bytes())
                 .context("cannot write to the state folder")?;

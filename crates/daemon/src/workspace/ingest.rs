@@ -20,7 +20,9 @@
 //! disk); a remover flushes the store's log and the archive names of each
 //! committed group and takes its files from the inbox while the next group
 //! is stored (those flushes were a third of a group's time, and the store's
-//! thread need not wait for them).
+//! thread need not wait for them), and the last group's while a publish
+//! regenerates the outputs ([`Remover`] outlives [`Ingest::store_all`];
+//! the outputs become final only once it is done).
 //! The store's thread is the bottleneck of a backlog, so nothing else runs
 //! on it.
 
@@ -79,15 +81,49 @@ type PreparedBatch<'u> = Vec<(String, anyhow::Result<Result<Prepared<'u>, FileOu
 
 impl Ingest<'_> {
     /// Ingests units (release documents with their attachments, or stray
-    /// files), [`GROUP_SIZE`] per store transaction. Errors are critical
-    /// (the store or the disk failed, and nothing of the failed group was
-    /// stored: its files stay in the inbox); anything wrong with a unit
-    /// itself is its outcome.
+    /// files), [`GROUP_SIZE`] per store transaction, and waits until their
+    /// files are out of the inbox. Errors are critical (the store or the
+    /// disk failed, and nothing of the failed group was stored: its files
+    /// stay in the inbox); anything wrong with a unit itself is its outcome.
+    /// (A publish overlaps the last removals with the regeneration instead,
+    /// with [`Ingest::start_remover`] and [`Ingest::store_all`].)
+    #[cfg(test)]
     pub fn run(
         &mut self,
         units: &[Unit],
         dirty: &mut Dirty,
         sink: &mut dyn IngestSink,
+    ) -> anyhow::Result<()> {
+        std::thread::scope(|scope| {
+            let remover = self.start_remover(scope)?;
+            let stored = self.store_all(units, dirty, sink, &remover);
+            let removed = remover.finish();
+            stored.and(removed)
+        })
+    }
+
+    /// Starts the thread that takes committed groups from the inbox. From
+    /// now until [`Ingest::store_all`] returns, commits do not wait for the
+    /// disk: the remover flushes the store's log before it takes a group's
+    /// files from the inbox, off the store's thread (a backlog's
+    /// bottleneck). A power cut before that flush undoes the group's
+    /// commit, whose files are still in the inbox.
+    pub fn start_remover<'scope, 'u: 'scope>(
+        &mut self,
+        scope: &'scope std::thread::Scope<'scope, '_>,
+    ) -> anyhow::Result<Remover<'scope, 'u>> {
+        let log = self.store.defer_commit_sync()?;
+        Ok(Remover::start(scope, self.settings.archive.clone(), log))
+    }
+
+    /// Stores `units` and hands each committed group to `remover`, which
+    /// may still be flushing and removing the last ones when this returns.
+    pub fn store_all<'u>(
+        &mut self,
+        units: &'u [Unit],
+        dirty: &mut Dirty,
+        sink: &mut dyn IngestSink,
+        remover: &Remover<'_, 'u>,
     ) -> anyhow::Result<()> {
         let now = Utc::now();
         let settings = self.settings;
@@ -96,13 +132,7 @@ impl Ingest<'_> {
                 .format("%Y/%m")
                 .to_string(),
         );
-        // Commits do not wait for the disk: the remover flushes the store's
-        // log before it takes a group's files from the inbox, off the
-        // store's thread (a backlog's bottleneck). A power cut before that
-        // flush undoes the group's commit, whose files are still in the inbox.
-        let deferred_log = self.store.defer_commit_sync()?;
-        let log = deferred_log.as_deref();
-        let ingested = std::thread::scope(|scope| {
+        let stored = std::thread::scope(|scope| {
             // Reading, hashing, parsing and archiving take most of an
             // ingest's time and need nothing but the settings: they run on
             // every core, up to two batches ahead of the store, so that they
@@ -122,41 +152,16 @@ impl Ingest<'_> {
                     }
                 }
             });
-            // The files of a committed group are flushed in the archive and
-            // leave the inbox on a thread of their own, while the next group
-            // is stored.
-            let (removals, to_remove) = mpsc::channel::<Committed<'_>>();
-            let remover = scope.spawn(move || {
-                to_remove.into_iter().try_for_each(|mut committed| {
-                    if let Some(log) = log {
-                        files::sync_file(log).with_context(|| {
-                            format!("cannot flush the store's log '{}' to disk", log.display())
-                        })?;
-                    }
-                    committed
-                        .archived
-                        .flush(&settings.archive)
-                        .with_context(|| {
-                            format!("cannot flush '{}' to disk", settings.archive.display())
-                        })?;
-                    committed.units.into_iter().try_for_each(remove_from_inbox)
-                })
-            });
             let mut prepared = receiver.into_iter().peekable();
             while prepared.peek().is_some() {
-                self.group(&mut prepared, now, dirty, sink, &removals)?;
+                self.group(&mut prepared, now, dirty, sink, &remover.groups)?;
             }
-            drop(removals);
-            match remover.join() {
-                Ok(removed) => removed,
-                Err(panic) => std::panic::resume_unwind(panic),
-            }
+            Ok(())
         });
-        if deferred_log.is_some() {
-            // Other writers (retractions, digest runs) wait for the disk.
-            self.store.sync_commits()?;
-        }
-        ingested
+        // Other writers (retractions, digest runs, the embargo bookkeeping
+        // of the regeneration) wait for the disk again.
+        let synced = self.store.sync_commits();
+        stored.and(synced.map_err(Into::into))
     }
 
     /// Stores batches from `prepared` in one transaction, until it holds
@@ -255,6 +260,49 @@ impl Ingest<'_> {
 struct Committed<'u> {
     archived: files::PendingFlush,
     units: Vec<Consumed<'u>>,
+}
+
+/// The thread that flushes each committed group's store log and archive
+/// names, then takes its files from the inbox, while the store goes on.
+pub(super) struct Remover<'scope, 'u> {
+    groups: mpsc::Sender<Committed<'u>>,
+    thread: std::thread::ScopedJoinHandle<'scope, anyhow::Result<()>>,
+}
+
+impl<'scope, 'u: 'scope> Remover<'scope, 'u> {
+    fn start(
+        scope: &'scope std::thread::Scope<'scope, '_>,
+        archive: PathBuf,
+        log: Option<PathBuf>,
+    ) -> Self {
+        let (groups, committed) = mpsc::channel::<Committed<'u>>();
+        let thread = scope.spawn(move || {
+            committed.into_iter().try_for_each(|mut committed| {
+                if let Some(log) = &log {
+                    files::sync_file(log).with_context(|| {
+                        format!("cannot flush the store's log '{}' to disk", log.display())
+                    })?;
+                }
+                committed
+                    .archived
+                    .flush(&archive)
+                    .with_context(|| format!("cannot flush '{}' to disk", archive.display()))?;
+                committed.units.into_iter().try_for_each(remove_from_inbox)
+            })
+        });
+        Remover { groups, thread }
+    }
+
+    /// Waits until every group handed over is flushed and out of the inbox;
+    /// the first error, if any. A group handed over after an error stays in
+    /// the inbox, where the next run finds it stored already.
+    pub fn finish(self) -> anyhow::Result<()> {
+        drop(self.groups);
+        match self.thread.join() {
+            Ok(removed) => removed,
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
+    }
 }
 
 /// A unit whose release the open transaction stores: once it commits, the
