@@ -1364,6 +1364,46 @@ mod tests {
     }
 
     #[test]
+    fn outputs_stay_pending_until_what_they_wait_for_is_done() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut workspace = workspace(dir.path());
+        fs::write(
+            workspace.settings.inbox.join("c.txt"),
+            "Communiqué\n\nParis, le 3 mars 2024 – Texte.\n",
+        )
+        .unwrap();
+        let units = workspace.inbox_units().unwrap();
+        let mut dirty = Dirty::default();
+        workspace.ingest_batch(&units, &mut dirty).unwrap();
+        workspace.begin_outputs().unwrap();
+        let pending = workspace.settings.state.join(OUTPUTS_PENDING);
+
+        // What the run still had to finish failed: the outputs are written
+        // but not final, and the next run renders everything again.
+        let mut settled = 0;
+        let error = workspace
+            .refresh_settling(&mut dirty, &mut || {
+                settled += 1;
+                anyhow::bail!("the inbox could not be emptied")
+            })
+            .unwrap_err();
+        assert_eq!(settled, 1);
+        assert!(error.to_string().contains("inbox"), "{error:#}");
+        assert!(workspace.settings.public.join("atom.xml").exists());
+        assert!(pending.exists(), "the marker stays");
+
+        workspace.begin_outputs().unwrap();
+        workspace
+            .refresh_settling(&mut Dirty::default(), &mut || {
+                settled += 1;
+                Ok(())
+            })
+            .unwrap();
+        assert_eq!(settled, 2);
+        assert!(!pending.exists(), "final once it is done");
+    }
+
+    #[test]
     fn folders_are_categories() {
         assert_eq!(folder_categories("communique.txt"), Vec::<String>::new());
         assert_eq!(folder_categories("Énergie/communique.txt"), ["Énergie"]);
