@@ -36,11 +36,12 @@
 //! under each scope's folder.
 
 use minijinja::syntax::SyntaxConfig;
-use minijinja::value::Serde;
+use minijinja::value::{Enumerator, Object, Serde};
 use minijinja::{AutoEscape, Environment, Value, escape_formatter};
 use pressroom_core::slug::category_slug;
 use pressroom_core::{Lang, Release, ReleaseId, SourceFormat};
 use serde::Serialize;
+use std::sync::Arc;
 
 use crate::dates::{iso_day, rfc3339};
 use crate::feed::Format;
@@ -172,7 +173,7 @@ impl Templates {
             feed_groups: groups,
             labels: Labels::for_lang(&item.lang),
         };
-        let release = ReleaseContext::new(&item, root);
+        let release = ReleaseObject::value(Arc::new(item), root);
         let context = ReleasePage {
             site: SiteContext::new(site),
             page,
@@ -236,7 +237,7 @@ impl Templates {
             },
             releases: items
                 .iter()
-                .map(|item| ReleaseContext::new(item, &root))
+                .map(|item| ReleaseObject::value(Arc::clone(item), &root))
                 .collect(),
         };
         self.render("index.html", &context)
@@ -383,7 +384,7 @@ fn write_escaped_html(out: &mut impl std::fmt::Write, text: &str) -> std::fmt::R
 struct ReleasePage {
     site: SiteContext,
     page: PageContext,
-    release: ReleaseContext,
+    release: Value,
 }
 
 #[derive(Serialize)]
@@ -391,7 +392,7 @@ struct IndexPage {
     site: SiteContext,
     page: PageContext,
     scope: ScopeContext,
-    releases: Vec<ReleaseContext>,
+    releases: Vec<Value>,
 }
 
 #[derive(Serialize)]
@@ -487,29 +488,6 @@ struct ScopeContext {
 }
 
 #[derive(Serialize)]
-struct ReleaseContext {
-    id: String,
-    url: String,
-    path: String,
-    title: String,
-    lang: String,
-    dir: &'static str,
-    summary: String,
-    place: Option<String>,
-    date: String,
-    date_text: String,
-    dateline: Option<String>,
-    body_html: Value,
-    categories: Vec<CategoryContext>,
-    author: String,
-    published: String,
-    updated: String,
-    attachments: Vec<AttachmentContext>,
-    about: Option<SectionContext>,
-    contact: Option<SectionContext>,
-}
-
-#[derive(Serialize)]
 struct AttachmentContext {
     /// Relative to the release's page, which it sits beside.
     path: String,
@@ -556,41 +534,92 @@ impl SectionContext {
     }
 }
 
-impl ReleaseContext {
-    /// `root` is the relative path from the page to the site's root folder.
-    fn new(item: &Item, root: &str) -> Self {
-        ReleaseContext {
-            id: item.release_id.clone(),
-            path: format!("{root}releases/{}/", item.release_id),
-            url: item.url.clone(),
-            title: item.title.clone(),
-            lang: item.lang.to_string(),
-            dir: item.lang.direction(),
-            summary: item.summary.clone(),
-            place: item.place.clone(),
-            date: iso_day(item.day),
-            date_text: item.day_text.clone(),
-            dateline: item.dateline.clone(),
-            body_html: Value::from_safe_string(item.body_html.clone()),
-            categories: item
-                .categories
-                .iter()
-                .map(|name| CategoryContext {
-                    path: format!("{root}category/{}/", category_slug(name)),
-                    name: name.clone(),
-                })
-                .collect(),
-            author: item.author.name.clone(),
-            published: rfc3339(item.published),
-            updated: rfc3339(item.updated),
-            attachments: item
-                .attachments
-                .iter()
-                .map(AttachmentContext::new)
-                .collect(),
-            about: item.about.as_ref().map(SectionContext::new),
-            contact: item.contact.as_ref().map(SectionContext::new),
-        }
+/// A release as templates see it (see the module's documentation for its
+/// fields). Each field is made into a value only when a template reads it:
+/// a listing shows a few fields of fifty releases, and copying every field
+/// (the body above all) into the context was most of its cost.
+#[derive(Debug)]
+struct ReleaseObject {
+    item: Arc<Item>,
+    /// The relative path from the page to the site's root folder.
+    root: String,
+}
+
+impl ReleaseObject {
+    /// The fields, in the order templates list them.
+    const FIELDS: &[&str] = &[
+        "id",
+        "url",
+        "path",
+        "title",
+        "lang",
+        "dir",
+        "summary",
+        "place",
+        "date",
+        "date_text",
+        "dateline",
+        "body_html",
+        "categories",
+        "author",
+        "published",
+        "updated",
+        "attachments",
+        "about",
+        "contact",
+    ];
+
+    fn value(item: Arc<Item>, root: &str) -> Value {
+        Value::from_object(ReleaseObject {
+            item,
+            root: root.to_owned(),
+        })
+    }
+}
+
+impl Object for ReleaseObject {
+    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
+        let (item, root) = (&self.item, &self.root);
+        let optional = |text: &Option<String>| Value::from(text.clone());
+        Some(match key.as_str()? {
+            "id" => Value::from(item.release_id.as_str()),
+            "url" => Value::from(item.url.as_str()),
+            "path" => Value::from(format!("{root}releases/{}/", item.release_id)),
+            "title" => Value::from(item.title.as_str()),
+            "lang" => Value::from(item.lang.to_string()),
+            "dir" => Value::from(item.lang.direction()),
+            "summary" => Value::from(item.summary.as_str()),
+            "place" => optional(&item.place),
+            "date" => Value::from(iso_day(item.day)),
+            "date_text" => Value::from(item.day_text.as_str()),
+            "dateline" => optional(&item.dateline),
+            "body_html" => Value::from_safe_string(item.body_html.clone()),
+            "categories" => Value::from(Serde(
+                item.categories
+                    .iter()
+                    .map(|name| CategoryContext {
+                        path: format!("{root}category/{}/", category_slug(name)),
+                        name: name.clone(),
+                    })
+                    .collect::<Vec<_>>(),
+            )),
+            "author" => Value::from(item.author.name.as_str()),
+            "published" => Value::from(rfc3339(item.published)),
+            "updated" => Value::from(rfc3339(item.updated)),
+            "attachments" => Value::from(Serde(
+                item.attachments
+                    .iter()
+                    .map(AttachmentContext::new)
+                    .collect::<Vec<_>>(),
+            )),
+            "about" => Value::from(Serde(item.about.as_ref().map(SectionContext::new))),
+            "contact" => Value::from(Serde(item.contact.as_ref().map(SectionContext::new))),
+            _ => return None,
+        })
+    }
+
+    fn enumerate(self: &Arc<Self>) -> Enumerator {
+        Enumerator::Str(Self::FIELDS)
     }
 }
 
@@ -687,6 +716,63 @@ mod tests {
         assert_eq!(labels("it").all_releases, "All press releases");
         assert_eq!(labels("fr-CA").all_releases, "Tous les communiqués");
         assert_eq!(labels("ar").comma, "، ");
+    }
+
+    #[test]
+    fn templates_see_every_field_of_a_release_and_can_list_them() {
+        let release = pressroom_core::parse_release(
+            "r.md",
+            "# Un titre & plus\n\nPARIS, le 3 mars 2024 – Le texte.\n".as_bytes(),
+            &pressroom_core::ParseOptions::default(),
+        )
+        .expect("a valid release")
+        .release;
+        let at = chrono::DateTime::parse_from_rfc3339("2024-03-03T09:30:00+01:00").expect("valid");
+        let entry = Entry {
+            release: &release,
+            tag_id: "tag:press.example.org,2024-03-03:r",
+            published: at,
+            updated: at,
+        };
+        let site = Site {
+            title: "Press releases".to_owned(),
+            description: String::new(),
+            base_url: "https://press.example.org/".to_owned(),
+            lang: Lang::parse("fr").expect("valid"),
+            author_name: "Press Office".to_owned(),
+            author_email: None,
+            generator: "Pressroom".to_owned(),
+        };
+        let listing = "{% for key in release %}{{ key }};{% endfor %}|{{ release.title }}|\
+            {{ release.body_html }}|{{ release.date }}|{{ release.no_such_field is undefined }}|\
+            {% for key, value in release|items %}{{ key }}:{{ value is defined }},{% endfor %}";
+        let templates =
+            Templates::with_overrides(vec![("release.html".to_owned(), listing.to_owned())])
+                .expect("the template compiles");
+        let page = templates
+            .render_release_page(&site, &entry)
+            .expect("renders");
+        let page = String::from_utf8(page).expect("UTF-8");
+        let (keys, rest) = page.split_once('|').expect("keys first");
+        assert_eq!(
+            keys.trim_end_matches(';').split(';').collect::<Vec<_>>(),
+            ReleaseObject::FIELDS
+        );
+        let fields: Vec<&str> = rest.splitn(5, '|').collect();
+        assert_eq!(fields[0], "Un titre &amp; plus", "escaped: {page}");
+        assert!(
+            fields[1].starts_with("<p>"),
+            "the body is safe HTML: {page}"
+        );
+        assert_eq!(fields[2], "2024-03-03");
+        assert_eq!(fields[3], "True");
+        // Each field has a value (none for a release without a place).
+        for key in ReleaseObject::FIELDS {
+            assert!(
+                fields[4].contains(&format!("{key}:True,")),
+                "{key} in {page}"
+            );
+        }
     }
 
     #[test]
