@@ -35,13 +35,14 @@
 //! `releases/<id>/` with their attachments beside them, listings and feeds
 //! under each scope's folder.
 
+use std::sync::Arc;
+
 use minijinja::syntax::SyntaxConfig;
 use minijinja::value::{Enumerator, Object, Serde};
 use minijinja::{AutoEscape, Environment, Value, escape_formatter};
 use pressroom_core::slug::category_slug;
 use pressroom_core::{Lang, Release, ReleaseId, SourceFormat};
 use serde::Serialize;
-use std::sync::Arc;
 
 use crate::dates::{iso_day, rfc3339};
 use crate::feed::Format;
