@@ -391,9 +391,9 @@ impl PendingFlush {
     /// commit, not forty.
     pub fn flush(&mut self, root: &Path) -> io::Result<()> {
         let taken = std::mem::take(self);
-        let closes = taken.replaced.into_iter().map(FlushWork::Close);
+        let replaced = taken.replaced;
         if taken.many {
-            let closing = std::thread::spawn(move || closes.for_each(drop));
+            let closing = std::thread::spawn(move || drop(replaced));
             let synced = sync_filesystem(root);
             if let Err(panic) = closing.join() {
                 std::panic::resume_unwind(panic);
@@ -405,6 +405,7 @@ impl PendingFlush {
         // write a folder back before a file's data anyway).
         let files = taken.files.iter().map(|path| FlushWork::File(path));
         let folders = taken.folders.iter().map(|path| FlushWork::Folder(path));
+        let closes = replaced.into_iter().map(FlushWork::Close);
         concurrently(files.chain(folders).chain(closes).collect(), |work| {
             match work {
                 FlushWork::Folder(path) => sync_folder(path),

@@ -402,7 +402,7 @@ impl Workspace {
         if let Some(since) = last_run {
             self.touch_lifted_embargoes(since, now, dirty)?;
         }
-        let written = self.regenerate_settling(dirty, last_run.is_none(), now, settle)?;
+        let written = self.write_outputs(dirty, last_run.is_none(), now, settle)?;
         // Not flushed: losing it to a power cut only makes the next run look
         // at more lifted embargoes (or, torn, render everything): harmless,
         // and two disk flushes fewer on every drop.
@@ -447,22 +447,7 @@ impl Workspace {
         everything: bool,
         now: DateTime<Utc>,
     ) -> anyhow::Result<usize> {
-        self.regenerate_settling(dirty, everything, now, &mut || Ok(()))
-    }
-
-    /// [`Workspace::regenerate`], calling `settle` before the outputs are
-    /// final (see [`Workspace::refresh_settling`]).
-    fn regenerate_settling(
-        &mut self,
-        dirty: &Dirty,
-        everything: bool,
-        now: DateTime<Utc>,
-        settle: &mut dyn FnMut() -> anyhow::Result<()>,
-    ) -> anyhow::Result<usize> {
-        let result = self.write_outputs(dirty, everything, now, settle);
-        // Done, or failed with the marker left for the next run.
-        self.outputs_begun = None;
-        result
+        self.write_outputs(dirty, everything, now, &mut || Ok(()))
     }
 
     /// Creates the pending marker, unless this run already did; returns
@@ -482,6 +467,9 @@ impl Workspace {
         Ok(left_over)
     }
 
+    /// Writes the outputs `dirty` names (everything, with `everything`),
+    /// flushes them, then calls `settle` (see [`Workspace::refresh_settling`])
+    /// before the pending marker goes.
     fn write_outputs(
         &mut self,
         dirty: &Dirty,
@@ -494,6 +482,9 @@ impl Workspace {
         let fingerprint_changed = fs::read_to_string(&fingerprint_path).ok().as_deref()
             != Some(self.fingerprint.as_str());
         let left_over = self.begin_outputs()?;
+        // From here the run's outputs end with this regeneration: done, or
+        // failed with the marker left for the next run.
+        self.outputs_begun = None;
         let everything = everything || left_over || fingerprint_changed;
         let early = &dirty.written_pages;
         let mut written = early.files;
