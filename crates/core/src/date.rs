@@ -557,14 +557,18 @@ mod long_day_tests {
             assert_eq!(long_day(day, &lang), expected, "in {lang}");
         };
         check("fr", "24 mars 2022");
+        check("en", "24 March 2022");
         check("en-GB", "24 March 2022");
         check("ar", "24 مارس 2022");
         check("es", "24 de marzo de 2022");
         check("de", "24. März 2022");
         check("it", "2022-03-24");
+        check("zh-Hant", "2022-03-24");
         let first = NaiveDate::from_ymd_opt(2023, 8, 1).expect("a valid test date");
         let fr = crate::Lang::parse("fr").expect("valid");
         assert_eq!(long_day(first, &fr), "1er août 2023");
+        let second = NaiveDate::from_ymd_opt(2023, 12, 2).expect("a valid test date");
+        assert_eq!(long_day(second, &fr), "2 décembre 2023");
     }
 }
 

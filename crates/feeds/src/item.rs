@@ -5,9 +5,10 @@
 //! id, URL, title, content and dates in every feed and on the page.
 
 use chrono::{DateTime, FixedOffset, NaiveDate};
+use pressroom_core::date::long_day;
 use pressroom_core::{Lang, Release};
 
-use crate::dates::{long_day, whole_seconds};
+use crate::dates::whole_seconds;
 use crate::media::{ItemAttachment, ItemSection, closing_html};
 use crate::site::{Site, release_url};
 use crate::url::absolutize_html;
