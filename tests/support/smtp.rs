@@ -1,6 +1,10 @@
 //! A real SMTP server for the digest tests: Python's aiosmtpd, driven by
 //! `crates/digest/tests/smtp_server.py`, which records every message it
 //! accepts (before its 250 reply) and misbehaves on demand.
+//!
+//! Shared by the end-to-end tests and by `pressroom-digest`'s own delivery
+//! tests (`crates/digest/tests/smtp.rs` includes this file), so both start,
+//! read and stop the server the same way.
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
@@ -41,6 +45,7 @@ impl SmtpServer {
     pub fn start(args: &[&str]) -> Option<SmtpServer> {
         let python = python()?;
         let dir = tempfile::tempdir().expect("a temporary folder");
+        // Both packages that use this file are folders of `crates/`.
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../digest/tests/smtp_server.py");
         let mut child = Command::new(python)
             .arg(script)
@@ -66,14 +71,36 @@ impl SmtpServer {
 
     /// Recipient → how many messages the server accepted for it.
     pub fn received(&self) -> BTreeMap<String, usize> {
+        self.received_numbers()
+            .into_iter()
+            .map(|(recipient, numbers)| (recipient, numbers.len()))
+            .collect()
+    }
+
+    /// Recipient → the numbers of the messages accepted for it (see
+    /// [`SmtpServer::message`]), in the order they came.
+    pub fn received_numbers(&self) -> BTreeMap<String, Vec<usize>> {
         let log = std::fs::read_to_string(self.dir.path().join("received.tsv")).unwrap_or_default();
-        let mut received = BTreeMap::new();
+        let mut received: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+        // `<n>\t<recipient>\t<envelope sender>` lines; one being written
+        // as this reads it counts once it is whole.
         for line in log.lines() {
-            if let Some(recipient) = line.split('\t').nth(1) {
-                *received.entry(recipient.to_owned()).or_default() += 1;
+            let mut fields = line.split('\t');
+            if let (Some(Ok(number)), Some(recipient)) =
+                (fields.next().map(str::parse), fields.next())
+            {
+                received
+                    .entry(recipient.to_owned())
+                    .or_default()
+                    .push(number);
             }
         }
         received
+    }
+
+    /// The message the server recorded as `number` (counting from 1).
+    pub fn message(&self, number: usize) -> Vec<u8> {
+        std::fs::read(self.dir.path().join(format!("{number}.eml"))).expect("a recorded message")
     }
 
     /// How many messages were accepted.

@@ -7,9 +7,7 @@
 //! PRESSROOM_REQUIRE_VALIDATORS=1 (as in CI), where they fail.
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, NaiveDate};
@@ -22,122 +20,26 @@ use pressroom_digest::{
     Unsubscribe, compose,
 };
 
-/// The Python interpreter with aiosmtpd, if there is one.
-fn python() -> Option<String> {
-    let python = std::env::var("PRESSROOM_PYTHON").unwrap_or_else(|_| "python3".to_owned());
-    let found = Command::new(&python)
-        .args(["-c", "import aiosmtpd"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|status| status.success());
-    if found {
-        return Some(python);
-    }
-    assert!(
-        std::env::var("PRESSROOM_REQUIRE_VALIDATORS").as_deref() != Ok("1"),
-        "aiosmtpd is required (PRESSROOM_REQUIRE_VALIDATORS=1) but not installed: \
-         python3 -m pip install aiosmtpd"
-    );
-    eprintln!("skipped: aiosmtpd not installed");
-    None
-}
+#[allow(dead_code)] // The end-to-end tests use more of it.
+#[path = "../../../tests/support/smtp.rs"]
+mod smtp_server;
 
-/// A running `smtp_server.py`; stopped when dropped.
-struct Server {
-    child: Child,
-    port: u16,
-    dir: tempfile::TempDir,
-}
+use smtp_server::SmtpServer as Server;
 
-impl Server {
-    /// Starts the server with `args`, or returns `None` (skipped) without aiosmtpd.
-    fn start(args: &[&str]) -> Option<Server> {
-        let python = python()?;
-        let dir = tempfile::tempdir().expect("a temporary folder");
-        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/smtp_server.py");
-        let mut child = Command::new(python)
-            .arg(script)
-            .arg("--dir")
-            .arg(dir.path())
-            .args(args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("python3 starts");
-        let stdout = child.stdout.take().expect("piped stdout");
-        let mut line = String::new();
-        BufReader::new(stdout)
-            .read_line(&mut line)
-            .expect("the server says it is ready");
-        let port = line
-            .trim()
-            .strip_prefix("READY ")
-            .and_then(|port| port.parse().ok())
-            .unwrap_or_else(|| panic!("the server did not start: {line:?}"));
-        Some(Server { child, port, dir })
-    }
-
-    fn config(&self) -> SmtpConfig {
-        let mut config = SmtpConfig::new("127.0.0.1");
-        config.port = self.port;
-        config.tls = Tls::None;
-        config.connections = 3;
-        config.timeout = Duration::from_secs(10);
-        config.retry = Retry {
-            attempts: 4,
-            first_delay: Duration::from_millis(20),
-            max_delay: Duration::from_millis(200),
-        };
-        config.helo_name = "client.test".to_owned();
-        config
-    }
-
-    /// Recipient → the numbers of the messages the server recorded for it.
-    fn received(&self) -> BTreeMap<String, Vec<usize>> {
-        let log = std::fs::read_to_string(self.dir.path().join("received.tsv")).unwrap_or_default();
-        let mut received: BTreeMap<String, Vec<usize>> = BTreeMap::new();
-        for line in log.lines() {
-            let fields: Vec<&str> = line.split('\t').collect();
-            received
-                .entry(fields[1].to_owned())
-                .or_default()
-                .push(fields[0].parse().expect("a number"));
-        }
-        received
-    }
-
-    fn message(&self, number: usize) -> Vec<u8> {
-        std::fs::read(self.dir.path().join(format!("{number}.eml"))).expect("a recorded message")
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        drop(self.child.stdin.take());
-        if self.child.wait_timeout(Duration::from_secs(5)).is_none() {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
-    }
-}
-
-trait WaitTimeout {
-    fn wait_timeout(&mut self, limit: Duration) -> Option<std::process::ExitStatus>;
-}
-
-impl WaitTimeout for Child {
-    /// Waits for the process to end (it does once its stdin closes).
-    fn wait_timeout(&mut self, limit: Duration) -> Option<std::process::ExitStatus> {
-        let deadline = Instant::now() + limit;
-        while Instant::now() < deadline {
-            if let Ok(Some(status)) = self.try_wait() {
-                return Some(status);
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        None
-    }
+/// Delivery settings for `server`: quick retries, three connections.
+fn config(server: &Server) -> SmtpConfig {
+    let mut config = SmtpConfig::new("127.0.0.1");
+    config.port = server.port;
+    config.tls = Tls::None;
+    config.connections = 3;
+    config.timeout = Duration::from_secs(10);
+    config.retry = Retry {
+        attempts: 4,
+        first_delay: Duration::from_millis(20),
+        max_delay: Duration::from_millis(200),
+    };
+    config.helo_name = "client.test".to_owned();
+    config
 }
 
 fn address(text: &str) -> Address {
@@ -251,7 +153,7 @@ fn every_message_is_delivered_exactly_once_and_byte_for_byte() {
         .map(|email| (email.recipient.to_string(), email.bytes.clone()))
         .collect();
 
-    let (result, deliveries) = send(server.config(), emails);
+    let (result, deliveries) = send(config(&server), emails);
     let summary = result.expect("no error");
     assert_eq!(
         (summary.sent, summary.rejected, summary.deferred),
@@ -261,7 +163,7 @@ fn every_message_is_delivered_exactly_once_and_byte_for_byte() {
         assert_eq!(delivery.result, DeliveryResult::Sent);
         assert_eq!(delivery.attempts, 1);
     }
-    let received = server.received();
+    let received = server.received_numbers();
     assert_eq!(received.len(), 151);
     for (recipient, numbers) in &received {
         assert_eq!(numbers.len(), 1, "{recipient} received {numbers:?}");
@@ -278,10 +180,15 @@ fn without_pipelining_commands_go_one_by_one() {
         return;
     };
     let readers = recipients(20);
-    let (result, deliveries) = send(server.config(), digests(&readers));
+    let (result, deliveries) = send(config(&server), digests(&readers));
     assert_eq!(result.expect("no error").sent, 20);
     by_recipient(&deliveries, 20);
-    assert!(server.received().values().all(|numbers| numbers.len() == 1));
+    assert!(
+        server
+            .received_numbers()
+            .values()
+            .all(|numbers| numbers.len() == 1)
+    );
 }
 
 #[test]
@@ -300,14 +207,14 @@ fn dropped_connections_are_reopened_and_only_unconfirmed_messages_resent() {
         return;
     };
     let readers = recipients(100);
-    let (result, deliveries) = send(server.config(), digests(&readers));
+    let (result, deliveries) = send(config(&server), digests(&readers));
     let summary = result.expect("no error");
     assert_eq!(summary.sent, 100, "{summary:?}");
     let reported = by_recipient(&deliveries, 100);
     assert!(reported.values().all(|d| d.result == DeliveryResult::Sent));
     let resent = reported.values().filter(|d| d.attempts > 1).count();
     assert!((1..=4).contains(&resent), "{resent} messages were resent");
-    let received = server.received();
+    let received = server.received_numbers();
     assert_eq!(received.len(), 100);
     for (recipient, numbers) in &received {
         assert_eq!(numbers.len(), 1, "{recipient} received {numbers:?}");
@@ -319,12 +226,12 @@ fn a_server_that_limits_connections_gets_the_messages_over_fewer() {
     let Some(server) = Server::start(&["--pipelining", "--max-connections", "2"]) else {
         return;
     };
-    let mut config = server.config();
+    let mut config = config(&server);
     config.connections = 4;
     let (result, deliveries) = send(config, digests(&recipients(60)));
     assert_eq!(result.expect("no error").sent, 60);
     by_recipient(&deliveries, 60);
-    let received = server.received();
+    let received = server.received_numbers();
     assert_eq!(received.len(), 60);
     assert!(received.values().all(|numbers| numbers.len() == 1));
 }
@@ -343,7 +250,7 @@ fn a_refused_recipient_is_reported_and_the_others_delivered() {
         return;
     };
     let readers = recipients(30);
-    let (result, deliveries) = send(server.config(), digests(&readers));
+    let (result, deliveries) = send(config(&server), digests(&readers));
     let summary = result.expect("no error");
     assert_eq!(
         (summary.sent, summary.rejected, summary.deferred),
@@ -370,7 +277,7 @@ fn a_refused_recipient_is_reported_and_the_others_delivered() {
     };
     assert!(reason.contains("451"), "{reason}");
 
-    let received = server.received();
+    let received = server.received_numbers();
     assert!(!received.contains_key("reader7@example.org"));
     assert!(!received.contains_key("reader5@example.org"));
     assert_eq!(received.len(), 28);
@@ -387,7 +294,7 @@ fn a_refused_sender_stops_the_run_without_blaming_recipients() {
         let Some(server) = Server::start(&args) else {
             return;
         };
-        let (result, deliveries) = send(server.config(), digests(&recipients(20)));
+        let (result, deliveries) = send(config(&server), digests(&recipients(20)));
         let Err(SmtpError::SenderRefused { sender, reply }) = result else {
             panic!("{result:?}");
         };
@@ -400,7 +307,7 @@ fn a_refused_sender_stops_the_run_without_blaming_recipients() {
                 .all(|d| matches!(d.result, DeliveryResult::Deferred(_))),
             "{deliveries:?}"
         );
-        assert!(server.received().is_empty());
+        assert!(server.received_numbers().is_empty());
     }
 }
 
@@ -409,7 +316,7 @@ fn the_rate_limit_spaces_messages_over_all_connections() {
     let Some(server) = Server::start(&["--pipelining"]) else {
         return;
     };
-    let mut config = server.config();
+    let mut config = config(&server);
     config.rate_per_second = Some(40);
     let started = Instant::now();
     let (result, _) = send(config, digests(&recipients(21)));
@@ -441,7 +348,7 @@ fn starttls_and_authentication_work_and_bad_credentials_stop_the_run() {
     let Some(server) = Server::start(&["--starttls", cert, key, "--auth", "press:s3cret"]) else {
         return;
     };
-    let mut config = server.config();
+    let mut config = config(&server);
     config.host = "localhost".to_owned();
     config.tls = Tls::StartTls;
     config.extra_roots_pem = Some(pem.clone());
@@ -452,7 +359,7 @@ fn starttls_and_authentication_work_and_bad_credentials_stop_the_run() {
     let (result, deliveries) = send(config.clone(), digests(&recipients(10)));
     assert_eq!(result.expect("no error").sent, 10);
     by_recipient(&deliveries, 10);
-    assert_eq!(server.received().len(), 10);
+    assert_eq!(server.received_numbers().len(), 10);
 
     config.credentials = Some(Credentials {
         username: "press".to_owned(),
@@ -465,7 +372,7 @@ fn starttls_and_authentication_work_and_bad_credentials_stop_the_run() {
             .iter()
             .all(|d| matches!(d.result, DeliveryResult::Deferred(_)))
     );
-    assert_eq!(server.received().len(), 10, "nothing more was sent");
+    assert_eq!(server.received_numbers().len(), 10, "nothing more was sent");
 }
 
 #[test]
@@ -476,14 +383,14 @@ fn an_untrusted_certificate_stops_the_run() {
     let Some(server) = Server::start(&["--starttls", cert, key]) else {
         return;
     };
-    let mut config = server.config();
+    let mut config = config(&server);
     config.host = "localhost".to_owned();
     config.tls = Tls::StartTls;
     let started = Instant::now();
     let (result, _) = send(config, digests(&recipients(1)));
     assert!(matches!(result, Err(SmtpError::Tls(_))), "{result:?}");
     assert!(started.elapsed() < Duration::from_secs(5), "not retried");
-    assert!(server.received().is_empty());
+    assert!(server.received_numbers().is_empty());
 }
 
 #[test]
@@ -491,14 +398,14 @@ fn starttls_is_never_silently_skipped() {
     let Some(server) = Server::start(&[]) else {
         return;
     };
-    let mut config = server.config();
+    let mut config = config(&server);
     config.tls = Tls::StartTls;
     let (result, _) = send(config, digests(&recipients(2)));
     assert!(
         matches!(result, Err(SmtpError::NoStartTls { .. })),
         "{result:?}"
     );
-    assert!(server.received().is_empty());
+    assert!(server.received_numbers().is_empty());
 }
 
 #[test]
@@ -509,13 +416,13 @@ fn implicit_tls_works() {
     let Some(server) = Server::start(&["--implicit-tls", cert, key, "--pipelining"]) else {
         return;
     };
-    let mut config = server.config();
+    let mut config = config(&server);
     config.host = "localhost".to_owned();
     config.tls = Tls::Implicit;
     config.extra_roots_pem = Some(pem);
     let (result, _) = send(config, digests(&recipients(5)));
     assert_eq!(result.expect("no error").sent, 5);
-    assert_eq!(server.received().len(), 5);
+    assert_eq!(server.received_numbers().len(), 5);
 }
 
 #[test]
