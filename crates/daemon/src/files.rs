@@ -458,30 +458,48 @@ fn concurrently<T: Send>(items: Vec<T>, f: impl Fn(T) -> io::Result<()> + Sync) 
 /// never replacing a file. Works on links, FIFOs and devices without opening
 /// them. Falls back to copy and remove across file systems.
 pub fn move_into(from: &Path, folder: &Path) -> io::Result<PathBuf> {
+    let target = rename_into(from, folder, "file", |_, name| {
+        let bytes = fs::read(from)?;
+        let target = store_new_file(folder, name, &bytes)?;
+        File::open(&target)?.sync_all()?;
+        fs::remove_file(from)?;
+        Ok(Some(target))
+    })?;
+    sync_folder(folder)?;
+    sync_folder(parent(from))?;
+    Ok(target)
+}
+
+/// Renames `from` into `folder` under its own name (`fallback` for a path
+/// without one) or a free variant of it, never replacing anything. Across
+/// file systems, `across` moves it instead, given a free target and the
+/// name; it says `None` when that target was taken meanwhile (then another
+/// is tried).
+fn rename_into(
+    from: &Path,
+    folder: &Path,
+    fallback: &str,
+    mut across: impl FnMut(&Path, &str) -> io::Result<Option<PathBuf>>,
+) -> io::Result<PathBuf> {
     fs::create_dir_all(folder)?;
     let name = from
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "file".to_owned());
-    let target = loop {
+        .unwrap_or_else(|| fallback.to_owned());
+    loop {
         let target = free_name(folder, &name);
         match rename_no_replace(from, &target) {
-            Ok(()) => break target,
+            Ok(()) => return Ok(target),
             // Taken since free_name looked (another thread or process).
-            Err(error) if error.kind() == io::ErrorKind::AlreadyExists => continue,
+            Err(error) if error.kind() == io::ErrorKind::AlreadyExists => {}
             Err(error) if error.raw_os_error() == Some(libc::EXDEV) => {
-                let bytes = fs::read(from)?;
-                let target = store_new_file(folder, &name, &bytes)?;
-                File::open(&target)?.sync_all()?;
-                fs::remove_file(from)?;
-                break target;
+                if let Some(moved) = across(&target, &name)? {
+                    return Ok(moved);
+                }
             }
             Err(error) => return Err(error),
         }
-    };
-    sync_folder(folder)?;
-    sync_folder(parent(from))?;
-    Ok(target)
+    }
 }
 
 /// Renames `from` to `to` on the same file system, never replacing a file
@@ -553,31 +571,18 @@ fn rename_no_replace(from: &Path, to: &Path) -> io::Result<()> {
 /// are moved one by one into a new folder (a release folder holds no
 /// subfolder) and the emptied original is removed.
 pub fn move_folder_into(from: &Path, folder: &Path) -> io::Result<PathBuf> {
-    fs::create_dir_all(folder)?;
-    let name = from
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "folder".to_owned());
-    let target = loop {
-        let target = free_name(folder, &name);
-        match rename_no_replace(from, &target) {
-            Ok(()) => break target,
-            Err(error) if error.kind() == io::ErrorKind::AlreadyExists => continue,
-            Err(error) if error.raw_os_error() == Some(libc::EXDEV) => {
-                match fs::create_dir(&target) {
-                    Ok(()) => {}
-                    Err(error) if error.kind() == io::ErrorKind::AlreadyExists => continue,
-                    Err(error) => return Err(error),
-                }
-                for entry in fs::read_dir(from)? {
-                    move_into(&entry?.path(), &target)?;
-                }
-                fs::remove_dir(from)?;
-                break target;
-            }
+    let target = rename_into(from, folder, "folder", |target, _| {
+        match fs::create_dir(target) {
+            Ok(()) => {}
+            Err(error) if error.kind() == io::ErrorKind::AlreadyExists => return Ok(None),
             Err(error) => return Err(error),
         }
-    };
+        for entry in fs::read_dir(from)? {
+            move_into(&entry?.path(), target)?;
+        }
+        fs::remove_dir(from)?;
+        Ok(Some(target.to_owned()))
+    })?;
     sync_folder(folder)?;
     sync_folder(parent(from))?;
     Ok(target)
@@ -869,5 +874,42 @@ mod tests {
             assert_ne!(inode(&archived), inode(&original));
         }
         assert!(original.exists(), "the inbox name stays until the commit");
+    }
+
+    /// A folder on another file system than the disk's (`/dev/shm` where
+    /// there is one), so that renames from it fail with `EXDEV`.
+    fn elsewhere() -> tempfile::TempDir {
+        let shm = Path::new("/dev/shm");
+        if shm.is_dir() {
+            tempfile::tempdir_in(shm).unwrap()
+        } else {
+            tempfile::tempdir().unwrap()
+        }
+    }
+
+    #[test]
+    fn files_and_folders_move_across_file_systems_beside_what_is_there() {
+        let from = elsewhere();
+        let to = tempfile::tempdir().unwrap();
+        let rejected = to.path().join("rejected");
+        fs::create_dir_all(&rejected).unwrap();
+        fs::write(rejected.join("note.txt"), b"older").unwrap();
+        fs::write(from.path().join("note.txt"), b"newer").unwrap();
+        let moved = move_into(&from.path().join("note.txt"), &rejected).unwrap();
+        assert_ne!(moved, rejected.join("note.txt"), "nothing is replaced");
+        assert_eq!(fs::read(&moved).unwrap(), b"newer");
+        assert_eq!(fs::read(rejected.join("note.txt")).unwrap(), b"older");
+        assert!(!from.path().join("note.txt").exists());
+
+        let release = from.path().join("release");
+        fs::create_dir(&release).unwrap();
+        fs::write(release.join("index.md"), b"# Title").unwrap();
+        fs::write(release.join("photo.jpg"), b"jpeg").unwrap();
+        fs::create_dir(rejected.join("release")).unwrap();
+        let moved = move_folder_into(&release, &rejected).unwrap();
+        assert_ne!(moved, rejected.join("release"), "nothing is replaced");
+        assert_eq!(fs::read(moved.join("index.md")).unwrap(), b"# Title");
+        assert_eq!(fs::read(moved.join("photo.jpg")).unwrap(), b"jpeg");
+        assert!(!release.exists());
     }
 }
