@@ -26,6 +26,12 @@ pub fn locked_document(name: &str) -> Option<&str> {
     name.strip_prefix(".~lock.")?.strip_suffix('#')
 }
 
+/// The name of the LibreOffice lock file that says `document` is being
+/// edited: the reverse of [`locked_document`].
+pub fn lock_file_of(document: &str) -> String {
+    format!(".~lock.{document}#")
+}
+
 /// For a Microsoft Office owner file (`~$NAME`), the end of the locked
 /// document's name (Office replaces its first characters when the name is long).
 pub fn office_owner_suffix(name: &str) -> Option<&str> {
@@ -76,6 +82,10 @@ mod tests {
             Some("release.docx")
         );
         assert_eq!(locked_document("release.docx"), None);
+        assert_eq!(
+            locked_document(&lock_file_of("release.docx")),
+            Some("release.docx")
+        );
         assert_eq!(office_owner_suffix("~$lease.docx"), Some("lease.docx"));
     }
 }

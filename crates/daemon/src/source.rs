@@ -58,6 +58,17 @@ pub fn describe_kind(metadata: &Metadata) -> &'static str {
     }
 }
 
+/// Whether an office suite holds a lock on this document (it is still
+/// being edited): its lock file stands beside it.
+pub fn is_locked(path: &Path) -> bool {
+    let (Some(folder), Some(name)) = (path.parent(), path.file_name()) else {
+        return false;
+    };
+    folder
+        .join(names::lock_file_of(&name.to_string_lossy()))
+        .exists()
+}
+
 /// Reads a regular file of at most `limit` bytes, without following links.
 /// Also returns the file's stamp, which the file kept during the whole read:
 /// a file still being written is [`ReadError::Changed`], not half read.

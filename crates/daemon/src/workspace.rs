@@ -195,7 +195,10 @@ impl Workspace {
         let files = source::release_files(&self.settings.inbox).with_context(|| {
             format!("cannot list the inbox '{}'", self.settings.inbox.display())
         })?;
-        Ok(files.into_iter().filter(|path| !is_locked(path)).collect())
+        Ok(files
+            .into_iter()
+            .filter(|path| !source::is_locked(path))
+            .collect())
     }
 
     /// The releases waiting in the inbox (each a document with its
@@ -1209,15 +1212,6 @@ pub fn folder_categories(source_name: &str) -> Vec<String> {
         .filter(|p| !p.is_empty())
         .map(str::to_owned)
         .collect()
-}
-
-/// Whether an office suite holds a lock on this document (it is still being edited).
-fn is_locked(path: &Path) -> bool {
-    let (Some(folder), Some(name)) = (path.parent(), path.file_name()) else {
-        return false;
-    };
-    let name = name.to_string_lossy();
-    folder.join(format!(".~lock.{name}#")).exists()
 }
 
 /// When a release shows as published: the exact time its front matter

@@ -518,7 +518,7 @@ fn settled_units(
             settler.defer(&unit.path, until);
             continue;
         }
-        if is_locked(&unit.path) {
+        if source::is_locked(&unit.path) {
             // Noted again when its lock file goes away.
             tracing::info!(file = %unit.path.display(), "waiting: the document is open in an office suite");
             for file in unit.files() {
@@ -532,16 +532,6 @@ fn settled_units(
         ready.push(unit);
     }
     (ready, held)
-}
-
-/// Whether an office suite holds a lock on this document (it is still being edited).
-fn is_locked(path: &Path) -> bool {
-    let (Some(folder), Some(name)) = (path.parent(), path.file_name()) else {
-        return false;
-    };
-    folder
-        .join(format!(".~lock.{}#", name.to_string_lossy()))
-        .exists()
 }
 
 /// The monotonic instant at which a wall-clock time arrives.
