@@ -8,6 +8,7 @@ mod support;
 
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
@@ -392,24 +393,20 @@ fn refused_recipients_are_recorded_and_not_retried() {
     assert_eq!(server.count(), 2);
 }
 
-/// Starts `pressroom --config <workspace> ARGS`, under `wrapper` (a
-/// program and its arguments, such as faketime) when one is given.
-fn start(workspace: &TestWorkspace, args: &[&str], wrapper: &[&str]) -> Process {
-    let binary = env!("CARGO_BIN_EXE_pressroom");
-    let mut command = match wrapper.split_first() {
-        Some((program, wrapper_args)) => {
-            let mut command = Command::new(program);
-            command.args(wrapper_args).arg(binary);
-            command
-        }
-        None => Command::new(binary),
-    };
+/// Starts `pressroom --config <workspace> ARGS`.
+fn start(workspace: &TestWorkspace, args: &[&str]) -> Process {
+    Process::spawn(pressroom_command(workspace, args))
+}
+
+/// `pressroom --config <workspace> ARGS`, logging at info level.
+fn pressroom_command(workspace: &TestWorkspace, args: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_pressroom"));
     command
         .args(["--config", workspace.config().to_str().unwrap()])
         .args(args)
         .env("PRESSROOM_LOG", "info")
         .env_remove("NOTIFY_SOCKET");
-    Process::spawn(command)
+    command
 }
 
 fn sent_so_far(workspace: &TestWorkspace) -> usize {
@@ -437,7 +434,7 @@ fn a_sender_killed_mid_run_is_resumed_by_the_daemon_without_duplicates_or_gaps()
     workspace.drop_file("a.txt", release("Envoyé malgré un arrêt brutal", "fr"));
     workspace.publish(0);
 
-    let mut sender = start(&workspace, &["digest", "send", "daily"], &[]);
+    let mut sender = start(&workspace, &["digest", "send", "daily"]);
     wait_for("10 messages marked sent", DEADLINE, || {
         sent_so_far(&workspace) == 10
     });
@@ -450,7 +447,7 @@ fn a_sender_killed_mid_run_is_resumed_by_the_daemon_without_duplicates_or_gaps()
         return;
     };
     use_smtp(&workspace, &second, &[]);
-    let daemon = start(&workspace, &["run"], &[]);
+    let daemon = start(&workspace, &["run"]);
     daemon.wait_log("digest run finished", DEADLINE);
     let mut received = first.received();
     for (address, count) in second.received() {
@@ -528,7 +525,7 @@ fn unsubscribing_by_one_click_by_link_and_by_command_is_honoured() {
          bob@example.org,Bob,en,\n",
     );
     workspace.drop_file("a.txt", release("Avant la désinscription", "fr"));
-    let daemon = start(&workspace, &["run", "--serve", &address], &[]);
+    let daemon = start(&workspace, &["run", "--serve", &address]);
     daemon.wait_log("ready", DEADLINE);
     let (code, stdout, stderr) = send(&workspace);
     assert_eq!(code, 0, "{stdout}{stderr}");
@@ -593,17 +590,85 @@ fn unsubscribing_by_one_click_by_link_and_by_command_is_honoured() {
     message_to(&after, "bob@example.org");
 }
 
-/// `faketime` (Debian package `faketime`), or `None` (skip) without it,
-/// unless PRESSROOM_REQUIRE_VALIDATORS=1.
-fn faketime() -> bool {
-    support::validator("faketime")
+/// The fake clock: libfaketime (Debian package `libfaketime`) preloaded into
+/// the binary, which then runs as if started at a chosen instant, its clock
+/// going on from there. `None` (skip) without it, unless
+/// PRESSROOM_REQUIRE_VALIDATORS=1.
+///
+/// Not through the `faketime` wrapper: it forks, so killing it left the
+/// daemon running; and it names a semaphore in /dev/shm after its own PID,
+/// which a killed wrapper leaves behind, so that a later wrapper given the
+/// same PID refused to start ("sem_open: File exists"), as happened in CI.
+/// Preloaded into a single process, the library needs no such semaphore,
+/// and goes on without it when the name is taken.
+fn libfaketime() -> Option<PathBuf> {
+    let found = ["/usr/lib", "/usr/lib64", "/usr/local/lib"]
+        .iter()
+        .flat_map(|root| {
+            // Debian puts it under the multiarch folder, such as
+            // /usr/lib/x86_64-linux-gnu/faketime.
+            let multiarch = std::fs::read_dir(root)
+                .into_iter()
+                .flatten()
+                .flatten()
+                .map(|entry| entry.path());
+            std::iter::once(PathBuf::from(root)).chain(multiarch)
+        })
+        .map(|folder| folder.join("faketime/libfaketime.so.1"))
+        .find(|library| library.is_file());
+    support::installed_or_skip("libfaketime", found.is_some());
+    found
+}
+
+/// Sets `command` to start at the instant `at` (`YYYY-MM-DD HH:MM:SS`, UTC)
+/// on its wall clock; its timers keep the real monotonic clock.
+fn on_fake_clock(command: &mut Command, library: &Path, at: &str) {
+    command
+        .env("TZ", "UTC")
+        .env("LD_PRELOAD", library)
+        .env("FAKETIME", format!("@{at}"))
+        .env("FAKETIME_DONT_FAKE_MONOTONIC", "1");
+}
+
+/// A daemon on the fake clock, killed when dropped. Killed, it cannot
+/// remove the semaphore and shared memory that libfaketime named after its
+/// PID in /dev/shm, so this does.
+struct FakeClockDaemon(Process);
+
+impl FakeClockDaemon {
+    fn start(workspace: &TestWorkspace, library: &Path, at: &str) -> FakeClockDaemon {
+        let mut command = pressroom_command(workspace, &["run"]);
+        on_fake_clock(&mut command, library, at);
+        FakeClockDaemon(Process::spawn(command))
+    }
+}
+
+impl std::ops::Deref for FakeClockDaemon {
+    type Target = Process;
+    fn deref(&self) -> &Process {
+        &self.0
+    }
+}
+
+impl Drop for FakeClockDaemon {
+    fn drop(&mut self) {
+        let pid = self.0.child.id();
+        let _ = self.0.child.kill();
+        let _ = self.0.child.wait();
+        for name in [
+            format!("/dev/shm/sem.faketime_sem_{pid}"),
+            format!("/dev/shm/faketime_shm_{pid}"),
+        ] {
+            let _ = std::fs::remove_file(name);
+        }
+    }
 }
 
 #[test]
 fn the_daemon_sends_a_weekly_digest_on_time_across_a_daylight_saving_change() {
-    if !faketime() {
+    let Some(libfaketime) = libfaketime() else {
         return;
-    }
+    };
     // Sunday 29 March 2026: Paris moves from UTC+1 to UTC+2 at 01:00 UTC.
     // The daemon starts 20 s before 08:00 Paris time (06:00 UTC).
     let workspace = TestWorkspace::new(&[
@@ -623,17 +688,7 @@ fn the_daemon_sends_a_weekly_digest_on_time_across_a_daylight_saving_change() {
         "a.txt",
         release("Publié le dimanche du changement d'heure", "fr"),
     );
-    let daemon = start(
-        &workspace,
-        &["run"],
-        &[
-            "env",
-            "FAKETIME_DONT_FAKE_MONOTONIC=1",
-            "faketime",
-            "-f",
-            "@2026-03-29 05:59:40",
-        ],
-    );
+    let daemon = FakeClockDaemon::start(&workspace, &libfaketime, "2026-03-29 05:59:40");
     daemon.wait_log("ready", DEADLINE);
     wait_for(
         "the weekly digest in the outbox",
@@ -695,16 +750,16 @@ fn a_rebuilt_store_keeps_unsubscriptions_and_what_was_sent() {
     );
 }
 
-/// Runs `pressroom ARGS` at the fake instant `at` (UTC), as faketime sets it.
-fn run_at(workspace: &TestWorkspace, at: &str, args: &[&str]) -> std::process::Output {
-    let output = Command::new("faketime")
-        .args([at, env!("CARGO_BIN_EXE_pressroom"), "--config"])
-        .arg(workspace.config())
-        .args(args)
-        .env("TZ", "UTC")
-        .env("PRESSROOM_LOG", "info")
-        .output()
-        .expect("faketime runs");
+/// Runs `pressroom ARGS` at the fake instant `at` (UTC) to its end.
+fn run_at(
+    workspace: &TestWorkspace,
+    libfaketime: &Path,
+    at: &str,
+    args: &[&str],
+) -> std::process::Output {
+    let mut command = pressroom_command(workspace, args);
+    on_fake_clock(&mut command, libfaketime, at);
+    let output = command.output().expect("pressroom runs");
     assert!(
         output.status.success(),
         "{args:?} at {at}: {}{}",
@@ -716,9 +771,9 @@ fn run_at(workspace: &TestWorkspace, at: &str, args: &[&str]) -> std::process::O
 
 #[test]
 fn slots_missed_while_the_daemon_was_down_are_caught_up_once() {
-    if !faketime() {
+    let Some(libfaketime) = libfaketime() else {
         return;
-    }
+    };
     let workspace = TestWorkspace::new(&[("from", "\"press@example.org\"")]);
     let mut config = std::fs::read_to_string(workspace.config()).unwrap();
     config.push_str("\n[[digest]]\nname = \"daily\"\nschedule = \"daily 08:00\"\n");
@@ -729,27 +784,27 @@ fn slots_missed_while_the_daemon_was_down_are_caught_up_once() {
     );
     // A digest went out on Sunday 1 March at 08:30, then a release came at 09:00.
     workspace.drop_file("a.txt", release("Publié avant le dernier envoi", "fr"));
-    run_at(&workspace, "2026-03-01 08:00:00", &["publish"]);
     run_at(
         &workspace,
+        &libfaketime,
+        "2026-03-01 08:00:00",
+        &["publish"],
+    );
+    run_at(
+        &workspace,
+        &libfaketime,
         "2026-03-01 08:30:00",
         &["digest", "send", "daily"],
     );
     workspace.drop_file("b.txt", release("Publié pendant la panne", "fr"));
-    run_at(&workspace, "2026-03-01 09:00:00", &["publish"]);
-    // The daemon was down for three daily slots (2, 3 and 4 March, 08:00).
-    let daemon = start(
+    run_at(
         &workspace,
-        &["run"],
-        &[
-            "env",
-            "FAKETIME_DONT_FAKE_MONOTONIC=1",
-            "TZ=UTC",
-            "faketime",
-            "-f",
-            "@2026-03-04 12:00:00",
-        ],
+        &libfaketime,
+        "2026-03-01 09:00:00",
+        &["publish"],
     );
+    // The daemon was down for three daily slots (2, 3 and 4 March, 08:00).
+    let daemon = FakeClockDaemon::start(&workspace, &libfaketime, "2026-03-04 12:00:00");
     daemon.wait_log("digest run finished", DEADLINE);
     let messages = outbox(&workspace);
     assert_eq!(
@@ -776,7 +831,15 @@ fn slots_missed_while_the_daemon_was_down_are_caught_up_once() {
         "{}",
         daemon.log()
     );
-    let list = text(&run_at(&workspace, "2026-03-04 12:01:00", &["digest", "list"]).stdout);
+    let list = text(
+        &run_at(
+            &workspace,
+            &libfaketime,
+            "2026-03-04 12:01:00",
+            &["digest", "list"],
+        )
+        .stdout,
+    );
     assert!(
         list.contains("last run 2 for 2026-03-04 08:00 UTC"),
         "{list}"

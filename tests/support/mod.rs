@@ -169,13 +169,20 @@ pub fn wait_for(what: &str, deadline: Duration, mut condition: impl FnMut() -> b
     }
 }
 
-/// Whether an external validator is installed; when it is not, the test is
-/// skipped with a message, unless PRESSROOM_REQUIRE_VALIDATORS=1 (as in CI).
+/// Whether the external program `name` (a validator) is on the PATH; see
+/// [`installed_or_skip`] for when it is not.
 pub fn validator(name: &str) -> bool {
     let found = Command::new("sh")
         .args(["-c", &format!("command -v {name}")])
         .output()
         .is_ok_and(|o| o.status.success());
+    installed_or_skip(name, found)
+}
+
+/// Returns `found`: whether `name`, which a test needs, is installed. When it
+/// is not, the test says it is skipped, or fails under
+/// PRESSROOM_REQUIRE_VALIDATORS=1 (as in CI, which installs everything).
+pub fn installed_or_skip(name: &str, found: bool) -> bool {
     if !found {
         assert!(
             std::env::var("PRESSROOM_REQUIRE_VALIDATORS").as_deref() != Ok("1"),
