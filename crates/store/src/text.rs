@@ -195,6 +195,17 @@ mod tests {
         let mut short = length_prefix(plain.len()).to_vec();
         short.extend_from_slice(&lz4_flex::block::compress(&plain));
         assert!(decode(&short).is_err());
+        // An HTML length that splits "é" in two.
+        let plain = [2, 0, 0, 0, b'<', 0xC3, 0xA9, b'[', b']'];
+        let mut split = length_prefix(plain.len()).to_vec();
+        split.extend_from_slice(&lz4_flex::block::compress(&plain));
+        assert!(decode(&split).is_err());
+        // The same text with the right length decodes.
+        let mut whole = plain;
+        whole[0] = 3;
+        let mut right = length_prefix(whole.len()).to_vec();
+        right.extend_from_slice(&lz4_flex::block::compress(&whole));
+        assert_eq!(decode(&right).unwrap(), ("<é".to_owned(), Vec::new()));
         // A length of 4 GiB: refused before anything is allocated.
         let mut huge = good.clone();
         huge[..4].copy_from_slice(&u32::MAX.to_le_bytes());
