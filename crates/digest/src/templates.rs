@@ -20,10 +20,10 @@
 //! `none`, `why`, `unsubscribe`, in the recipient's language). The filter
 //! `wrap(width)` breaks text into lines for the text part.
 
-use minijinja::syntax::SyntaxConfig;
 use minijinja::value::Serde;
-use minijinja::{AutoEscape, Environment, Value, escape_formatter};
+use minijinja::{Environment, Value};
 use pressroom_core::Lang;
+pub use pressroom_templates::TemplateError;
 use serde::Serialize;
 
 const BUILTIN: [(&str, &str); 2] = [
@@ -38,65 +38,6 @@ pub const DEFAULT_SUBJECT: &str = "{{ site.title }}: {{ labels.new_releases }}, 
 #[derive(Debug, Clone)]
 pub struct Templates {
     env: Environment<'static>,
-}
-
-/// A template that cannot be compiled or rendered.
-#[derive(Debug, thiserror::Error)]
-pub enum TemplateError {
-    /// A template has a syntax error (found when it is loaded).
-    #[error("template '{name}'{}: {message}", line_suffix(*.line))]
-    Compile {
-        name: String,
-        line: Option<usize>,
-        message: String,
-        /// minijinja's own error; its text is already in `message`.
-        error: minijinja::Error,
-    },
-    /// A template failed while rendering (an unknown filter, a missing
-    /// included template…).
-    #[error("cannot render template '{name}'{}: {message}", line_suffix(*.line))]
-    Render {
-        name: String,
-        line: Option<usize>,
-        message: String,
-        /// minijinja's own error; its text is already in `message`.
-        error: minijinja::Error,
-    },
-}
-
-fn line_suffix(line: Option<usize>) -> String {
-    line.map(|line| format!(" line {line}")).unwrap_or_default()
-}
-
-impl TemplateError {
-    fn compile(name: &str, error: minijinja::Error) -> Self {
-        let (name, line, message) = describe(name, &error);
-        TemplateError::Compile {
-            name,
-            line,
-            message,
-            error,
-        }
-    }
-
-    fn render(name: &str, error: minijinja::Error) -> Self {
-        let (name, line, message) = describe(name, &error);
-        TemplateError::Render {
-            name,
-            line,
-            message,
-            error,
-        }
-    }
-}
-
-fn describe(fallback: &str, error: &minijinja::Error) -> (String, Option<usize>, String) {
-    let name = error.name().unwrap_or(fallback).to_owned();
-    let message = match error.detail() {
-        Some(detail) => format!("{}: {detail}", error.kind()),
-        None => error.kind().to_string(),
-    };
-    (name, error.line(), message)
 }
 
 /// What a digest renders to, before it becomes a message.
@@ -123,12 +64,7 @@ impl Templates {
     /// template is an error now rather than at every send.
     pub fn with_overrides(overrides: Vec<(String, String)>) -> Result<Templates, TemplateError> {
         let mut templates = Templates::builtin();
-        for (name, source) in overrides {
-            templates
-                .env
-                .add_template_owned(name.clone(), source)
-                .map_err(|error| TemplateError::compile(&name, error))?;
-        }
+        pressroom_templates::add_overrides(&mut templates.env, overrides)?;
         templates.render(DEFAULT_SUBJECT, &Context::sample())?;
         Ok(templates)
     }
@@ -177,44 +113,11 @@ impl Templates {
     }
 }
 
+/// The shared environment (see `pressroom-templates`), with the `wrap` filter.
 fn environment() -> Environment<'static> {
-    let mut env = Environment::new();
-    let syntax = SyntaxConfig::builder()
-        .trim_blocks(true)
-        .lstrip_blocks(true)
-        .build()
-        .expect("the default delimiters are valid");
-    env.set_syntax(syntax);
-    // As in pressroom-feeds: escape the five characters that matter and
-    // leave `/` alone, so that URLs stay readable in the source.
-    env.set_formatter(|out, state, value| match value.as_str() {
-        Some(text) if *state.auto_escape() == AutoEscape::Html && !value.is_safe() => {
-            out.write_str(&escape_html(text))?;
-            Ok(())
-        }
-        _ => escape_formatter(out, state, value),
-    });
+    let mut env = pressroom_templates::environment();
     env.add_filter("wrap", wrap);
     env
-}
-
-/// Escapes text for HTML content and (quoted) attribute values.
-fn escape_html(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + text.len() / 8);
-    let mut rest = text;
-    while let Some(at) = rest.find(['&', '<', '>', '"', '\'']) {
-        out.push_str(&rest[..at]);
-        out.push_str(match rest.as_bytes()[at] {
-            b'&' => "&amp;",
-            b'<' => "&lt;",
-            b'>' => "&gt;",
-            b'"' => "&quot;",
-            _ => "&#39;",
-        });
-        rest = &rest[at + 1..];
-    }
-    out.push_str(rest);
-    out
 }
 
 /// The `wrap(width)` filter: breaks text at spaces into lines of at most
@@ -438,14 +341,6 @@ mod tests {
         assert!(message.contains("digest.html"), "{message}");
         assert!(message.contains("line 2"), "{message}");
         assert!(Templates::builtin().check_subject("{{ site.title").is_err());
-    }
-
-    #[test]
-    fn html_escaping_keeps_urls_readable() {
-        assert_eq!(
-            escape_html(r#"https://a.org/?x=1&y="2"<'>é"#),
-            "https://a.org/?x=1&amp;y=&quot;2&quot;&lt;&#39;&gt;é"
-        );
     }
 
     #[test]

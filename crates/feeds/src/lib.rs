@@ -27,5 +27,5 @@ mod xml;
 
 pub use feed::{FeedItems, Format, ItemCache, render_feed};
 pub use item::Entry;
-pub use pages::{RenderError, Templates};
+pub use pages::{TemplateError, Templates};
 pub use site::{FeedLink, Scope, Site, feed_links, release_url};

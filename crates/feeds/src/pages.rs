@@ -37,11 +37,11 @@
 
 use std::sync::Arc;
 
-use minijinja::syntax::SyntaxConfig;
 use minijinja::value::{Enumerator, Object, Serde};
-use minijinja::{AutoEscape, Environment, Value, escape_formatter};
+use minijinja::{Environment, Value};
 use pressroom_core::slug::category_slug;
 use pressroom_core::{Lang, Release, ReleaseId, SourceFormat};
+pub use pressroom_templates::TemplateError;
 use serde::Serialize;
 
 use crate::dates::{iso_day, rfc3339};
@@ -64,72 +64,10 @@ pub struct Templates {
     env: Environment<'static>,
 }
 
-/// A template that cannot be compiled or rendered.
-#[derive(Debug, thiserror::Error)]
-pub enum RenderError {
-    /// A template has a syntax error (found when it is loaded).
-    #[error("template '{name}'{}: {message}", line_suffix(*.line))]
-    Compile {
-        name: String,
-        line: Option<usize>,
-        message: String,
-        /// minijinja's own error. Its text is already in `message`, so it is
-        /// not reported as the source: `{:#}` chains would say it twice.
-        error: minijinja::Error,
-    },
-    /// A template failed while rendering a page: it extends or includes a
-    /// template that does not exist, calls an unknown filter, and so on.
-    #[error("cannot render template '{name}'{}: {message}", line_suffix(*.line))]
-    Render {
-        name: String,
-        line: Option<usize>,
-        message: String,
-        /// minijinja's own error (see `Compile`).
-        error: minijinja::Error,
-    },
-}
-
-fn line_suffix(line: Option<usize>) -> String {
-    line.map(|line| format!(" line {line}")).unwrap_or_default()
-}
-
-impl RenderError {
-    fn compile(name: &str, error: minijinja::Error) -> Self {
-        let (name, line, message) = describe(name, &error);
-        RenderError::Compile {
-            name,
-            line,
-            message,
-            error,
-        }
-    }
-
-    fn render(name: &str, error: minijinja::Error) -> Self {
-        let (name, line, message) = describe(name, &error);
-        RenderError::Render {
-            name,
-            line,
-            message,
-            error,
-        }
-    }
-}
-
-/// The template the error is in (the one being rendered if minijinja does
-/// not say), its line, and the message without minijinja's own location.
-fn describe(fallback: &str, error: &minijinja::Error) -> (String, Option<usize>, String) {
-    let name = error.name().unwrap_or(fallback).to_owned();
-    let message = match error.detail() {
-        Some(detail) => format!("{}: {detail}", error.kind()),
-        None => error.kind().to_string(),
-    };
-    (name, error.line(), message)
-}
-
 impl Templates {
     /// The built-in templates.
     pub fn builtin() -> Templates {
-        let mut env = environment();
+        let mut env = pressroom_templates::environment();
         for (name, source) in BUILTIN {
             env.add_template(name, source)
                 .expect("the built-in templates compile (tested)");
@@ -142,14 +80,9 @@ impl Templates {
     /// other template they extend or include). Compiles them now, and renders
     /// both pages once with a sample release, so that a broken template is an
     /// error at load, not at render.
-    pub fn with_overrides(overrides: Vec<(String, String)>) -> Result<Templates, RenderError> {
+    pub fn with_overrides(overrides: Vec<(String, String)>) -> Result<Templates, TemplateError> {
         let mut templates = Templates::builtin();
-        for (name, source) in overrides {
-            templates
-                .env
-                .add_template_owned(name.clone(), source)
-                .map_err(|error| RenderError::compile(&name, error))?;
-        }
+        pressroom_templates::add_overrides(&mut templates.env, overrides)?;
         templates.try_sample()?;
         Ok(templates)
     }
@@ -159,7 +92,7 @@ impl Templates {
         &self,
         site: &Site,
         entry: &Entry<'_>,
-    ) -> Result<Vec<u8>, RenderError> {
+    ) -> Result<Vec<u8>, TemplateError> {
         let item = Item::new(site, entry);
         let root = "../../";
         let groups = feed_groups(site, &[Scope::All, Scope::Language(item.lang.clone())]);
@@ -190,7 +123,7 @@ impl Templates {
         site: &Site,
         scope: &Scope,
         entries: &[Entry<'_>],
-    ) -> Result<Vec<u8>, RenderError> {
+    ) -> Result<Vec<u8>, TemplateError> {
         self.render_index_page_of(site, scope, &crate::FeedItems::new(site, entries))
     }
 
@@ -201,7 +134,7 @@ impl Templates {
         site: &Site,
         scope: &Scope,
         items: &crate::FeedItems,
-    ) -> Result<Vec<u8>, RenderError> {
+    ) -> Result<Vec<u8>, TemplateError> {
         let items = &items.items;
         let dir = scope.dir();
         let root = match dir.matches('/').count() {
@@ -244,14 +177,14 @@ impl Templates {
         self.render("index.html", &context)
     }
 
-    fn render<C: Serialize>(&self, name: &str, context: &C) -> Result<Vec<u8>, RenderError> {
+    fn render<C: Serialize>(&self, name: &str, context: &C) -> Result<Vec<u8>, TemplateError> {
         let template = self
             .env
             .get_template(name)
-            .map_err(|error| RenderError::render(name, error))?;
+            .map_err(|error| TemplateError::render(name, error))?;
         let mut html = template
             .render(Value::from(Serde(context)))
-            .map_err(|error| RenderError::render(name, error))?;
+            .map_err(|error| TemplateError::render(name, error))?;
         if !crate::xml::is_xml_text(&html) {
             html.retain(crate::xml::is_xml_char);
         }
@@ -263,7 +196,7 @@ impl Templates {
 
     /// Renders both pages for a sample release, to find templates that
     /// compile but cannot render (a missing base template, an unknown filter).
-    fn try_sample(&self) -> Result<(), RenderError> {
+    fn try_sample(&self) -> Result<(), TemplateError> {
         let site = Site {
             title: "Press releases".to_owned(),
             description: "Sample".to_owned(),
@@ -328,57 +261,6 @@ impl Templates {
         }
         Ok(())
     }
-}
-
-fn environment() -> Environment<'static> {
-    let mut env = Environment::new();
-    // Block tags on their own lines leave no blank lines behind.
-    let syntax = SyntaxConfig::builder()
-        .trim_blocks(true)
-        .lstrip_blocks(true)
-        .build()
-        .expect("the default delimiters are valid");
-    env.set_syntax(syntax);
-    // minijinja's HTML escaping also writes `/` as `&#x2f;`: valid, but it
-    // makes every URL unreadable in the page source. Strings are escaped
-    // here with the five characters that matter; the rest as usual.
-    env.set_formatter(|out, state, value| match value.as_str() {
-        Some(text) if *state.auto_escape() == AutoEscape::Html && !value.is_safe() => {
-            write_escaped_html(out, text)?;
-            Ok(())
-        }
-        _ => escape_formatter(out, state, value),
-    });
-    env
-}
-
-/// Escapes text for HTML content and (quoted) attribute values.
-#[cfg(test)]
-fn escape_html(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + text.len() / 8);
-    write_escaped_html(&mut out, text).expect("a String takes any text");
-    out
-}
-
-/// Writes `text` escaped for HTML content and (quoted) attribute values:
-/// the runs between special characters go out whole.
-fn write_escaped_html(out: &mut impl std::fmt::Write, text: &str) -> std::fmt::Result {
-    let mut rest = text;
-    while let Some(index) = rest
-        .bytes()
-        .position(|byte| matches!(byte, b'&' | b'<' | b'>' | b'"' | b'\''))
-    {
-        out.write_str(&rest[..index])?;
-        out.write_str(match rest.as_bytes()[index] {
-            b'&' => "&amp;",
-            b'<' => "&lt;",
-            b'>' => "&gt;",
-            b'"' => "&quot;",
-            _ => "&#39;",
-        })?;
-        rest = &rest[index + 1..];
-    }
-    out.write_str(rest)
 }
 
 #[derive(Serialize)]
@@ -708,7 +590,7 @@ mod tests {
     fn templates_and_errors_can_cross_threads() {
         fn check<T: Send + Sync + 'static>() {}
         check::<Templates>();
-        check::<RenderError>();
+        check::<TemplateError>();
     }
 
     #[test]
@@ -774,18 +656,5 @@ mod tests {
                 "{key} in {page}"
             );
         }
-    }
-
-    #[test]
-    fn html_escaping_keeps_urls_readable() {
-        assert_eq!(
-            escape_html(r#"https://a.org/?x=1&y="2"<'>"#),
-            "https://a.org/?x=1&amp;y=&quot;2&quot;&lt;&#39;&gt;"
-        );
-        assert_eq!(
-            escape_html("«Énergie» & الرياض <b>"),
-            "«Énergie» &amp; الرياض &lt;b&gt;"
-        );
-        assert_eq!(escape_html(""), "");
     }
 }

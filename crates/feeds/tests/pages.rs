@@ -6,7 +6,7 @@ mod support;
 use std::collections::BTreeSet;
 
 use pressroom_core::slug::category_slug;
-use pressroom_feeds::{Entry, Format, RenderError, Scope, Templates, feed_links, release_url};
+use pressroom_feeds::{Entry, Format, Scope, TemplateError, Templates, feed_links, release_url};
 use support::{Stored, entries, is_xml_char, lang, parse, poisoned, releases, site, time};
 
 fn html(bytes: Vec<u8>) -> String {
@@ -431,7 +431,7 @@ fn a_template_extending_a_missing_one_is_an_error_at_load() {
             "release.html".to_owned(),
             "{% extends \"layout.html\" %}".to_owned()
         )]),
-        Err(RenderError::Render { .. })
+        Err(TemplateError::Render { .. })
     ));
 }
 
