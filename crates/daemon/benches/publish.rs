@@ -1,8 +1,9 @@
 //! Publishing benchmark (not a test): `cargo bench -p pressroom --bench publish`.
 //!
 //! Drives the real binary on releases made by `bench/gen_releases.py` (the
-//! generator the Hugo comparison uses) and prints medians of wall time and
-//! peak memory (the child's maximum resident set size) for:
+//! generator the Hugo comparison uses) and prints medians of wall time, CPU
+//! time (user and system) and peak memory (the child's maximum resident set
+//! size) for:
 //! - publishing a backlog of 10,000 releases into an empty workspace;
 //! - publishing one new release into an archive of 10,000, then 100,000,
 //!   both as generated (a past date) and dated a minute ago (the newest in
@@ -66,8 +67,10 @@ fn copy_folder(from: &Path, to: &Path) {
     }
 }
 
-fn report(label: &str, measures: &[Measure]) -> f64 {
+/// Prints the medians of `measures`; returns the wall and CPU medians.
+fn report(label: &str, measures: &[Measure]) -> (f64, f64) {
     let seconds = median(measures.iter().map(|m| m.wall.as_secs_f64()).collect());
+    let cpu = median(measures.iter().map(|m| m.cpu.as_secs_f64()).collect());
     let rss = median(
         measures
             .iter()
@@ -75,12 +78,13 @@ fn report(label: &str, measures: &[Measure]) -> f64 {
             .collect(),
     );
     println!(
-        "{label}: median {:.3} s, peak memory {:.0} MB (of {} runs)",
+        "{label}: median {:.3} s (CPU {:.3} s), peak memory {:.0} MB (of {} runs)",
         seconds,
+        cpu,
         rss,
         measures.len()
     );
-    seconds
+    (seconds, cpu)
 }
 
 /// Publishes one new release into an archive of `size` releases, `runs`
@@ -226,12 +230,15 @@ fn compare_backlog(scratch: &Path, releases: &Path, hugo_site: &Path, hugo: bool
         }
     }
     remove_all(&folders);
-    let pressroom_seconds = report("backlog of 10,000 releases, pressroom publish", &ours);
+    let (pressroom_wall, pressroom_cpu) =
+        report("backlog of 10,000 releases, pressroom publish", &ours);
     if hugo {
-        let hugo_seconds = report("backlog of 10,000 releases, hugo (RSS limit 50)", &theirs);
+        let (hugo_wall, hugo_cpu) =
+            report("backlog of 10,000 releases, hugo (RSS limit 50)", &theirs);
         println!(
-            "pressroom / hugo wall time: {:.2}",
-            pressroom_seconds / hugo_seconds
+            "pressroom / hugo wall time: {:.2}, CPU time: {:.2}",
+            pressroom_wall / hugo_wall,
+            pressroom_cpu / hugo_cpu
         );
     } else {
         println!("(hugo is not installed: apt-get install hugo for the side-by-side figures)");

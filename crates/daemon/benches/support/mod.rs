@@ -1,5 +1,5 @@
 //! What the benchmarks that drive the real binary share: measuring a
-//! command's wall time and peak memory, and medians.
+//! command's wall time, CPU time and peak memory, and medians.
 
 use std::path::Path;
 use std::process::Command;
@@ -7,10 +7,15 @@ use std::time::{Duration, Instant};
 
 pub struct Measure {
     pub wall: Duration,
+    /// The child's user and system time. Steadier than wall time on a
+    /// shared or virtual machine, whose disk moves the wall clock from one
+    /// run to the next: compare builds on both.
+    pub cpu: Duration,
     pub max_rss_kb: i64,
 }
 
-/// Runs a command to completion, measuring wall time and the child's peak RSS.
+/// Runs a command to completion, measuring wall time and the child's CPU
+/// time and peak RSS.
 // The child is reaped by wait4 (which also gives its own rusage), not by
 // Child::wait, which clippy cannot see.
 #[allow(clippy::zombie_processes)]
@@ -33,8 +38,14 @@ pub fn measure(command: &mut Command) -> Measure {
     assert!(code == 0, "{command:?} exited with {code}");
     Measure {
         wall,
+        cpu: duration(usage.ru_utime) + duration(usage.ru_stime),
         max_rss_kb: usage.ru_maxrss,
     }
+}
+
+fn duration(time: libc::timeval) -> Duration {
+    let micros = time.tv_sec as u64 * 1_000_000 + time.tv_usec as u64;
+    Duration::from_micros(micros)
 }
 
 pub fn median(mut values: Vec<f64>) -> f64 {
