@@ -5,9 +5,9 @@
 //! send` into a local SMTP sink (in this process, on its own thread: it
 //! offers PIPELINING, accepts everything and counts, so the figures are
 //! Pressroom's: planning, composing, the SMTP dialogue, recording each
-//! delivery in the store). Prints medians of wall time, CPU time, messages per second
-//! and peak memory (the child's maximum resident set size), and the ratio of
-//! peak memory between the two sizes (flat memory: close to 1).
+//! delivery in the store). Prints medians of wall time, CPU time, messages
+//! per second and peak memory (the child's maximum resident set size), and
+//! the ratio of peak memory between the two sizes (flat memory: close to 1).
 //!
 //! `PRESSROOM_BENCH_RUNS` sets the number of runs per size (default 3).
 
