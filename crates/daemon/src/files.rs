@@ -10,6 +10,7 @@
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 /// Like [`write_if_changed`], for a file that nothing links to before it is
 /// complete (a release's page, written before any feed lists it): a new
@@ -342,6 +343,13 @@ pub fn sync_filesystem(path: &Path) -> io::Result<()> {
 /// flushes them all, which is far cheaper for thousands but, on a busy
 /// machine, also waits for everyone else's writes.
 ///
+/// After [`PendingFlush::flush_as_added`], a file's flush begins as soon as
+/// it is added, on a few threads, while the caller renders and writes the
+/// next ones: a publish of one release otherwise waited for its twenty
+/// flushes only once everything was written. Only the folders wait for
+/// [`PendingFlush::flush`], as a rename into them may still come. (Flushing
+/// early is never wrong: the kernel may write anything back at any moment.)
+///
 /// The versions those writes replaced are held open until the flush (a few
 /// dozen at most, so that a rebuild stays far from the limit on open
 /// files), and closed while it waits on the disk: freeing their blocks can
@@ -352,22 +360,50 @@ pub struct PendingFlush {
     folders: std::collections::BTreeSet<PathBuf>,
     many: bool,
     replaced: Vec<File>,
+    /// Whether files are flushed as they are added.
+    as_added: bool,
+    flushes: FlushThreads,
 }
 
-/// One piece of a flush, all of them issued together.
-enum FlushWork<'a> {
-    File(&'a Path),
-    Folder(&'a Path),
+/// One piece of a flush.
+#[derive(Debug)]
+enum FlushWork {
+    File(PathBuf),
+    Folder(PathBuf),
     Close(File),
+}
+
+impl FlushWork {
+    fn run(self) -> io::Result<()> {
+        match self {
+            FlushWork::Folder(path) => sync_folder(&path),
+            FlushWork::File(path) => match File::open(path) {
+                Ok(handle) => handle.sync_data(),
+                // Replaced or removed since: nothing of ours to flush.
+                Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(()),
+                Err(error) => Err(error),
+            },
+            FlushWork::Close(old) => {
+                drop(old);
+                Ok(())
+            }
+        }
+    }
 }
 
 impl PendingFlush {
     const ONE_BY_ONE: usize = 64;
 
     pub fn add(&mut self, path: &Path) {
+        if self.many {
+            return;
+        }
         if self.files.len() < Self::ONE_BY_ONE {
             self.files.push(path.to_owned());
             self.folders.insert(parent(path).to_owned());
+            if self.as_added {
+                self.flushes.start(FlushWork::File(path.to_owned()));
+            }
         } else {
             self.many = true;
         }
@@ -384,74 +420,153 @@ impl PendingFlush {
         // Past the threshold the old version is closed here, as it drops.
     }
 
-    /// Flushes what was added; `root` is any path on the same file system.
-    /// The files' and folders' fsyncs are issued together from a few
-    /// threads: the file system commits concurrent flushes together, so a
-    /// regeneration that wrote twenty files waits for about one disk
-    /// commit, not forty.
-    pub fn flush(&mut self, root: &Path) -> io::Result<()> {
-        let taken = std::mem::take(self);
-        let replaced = taken.replaced;
-        if taken.many {
-            let closing = std::thread::spawn(move || drop(replaced));
-            let synced = sync_filesystem(root);
-            if let Err(panic) = closing.join() {
-                std::panic::resume_unwind(panic);
-            }
-            return synced;
+    /// From now until the next [`PendingFlush::flush`], a file's flush
+    /// begins when it is added (and those of the files added so far begin
+    /// now), unless there are so many that one `syncfs` will flush them.
+    /// Not for a backlog's ingest, whose files pass the threshold anyway:
+    /// the flush threads would keep memory arenas busy meanwhile.
+    pub fn flush_as_added(&mut self) {
+        if self.as_added {
+            return;
         }
-        // Files and folders in one round: what follows a flush waits for
-        // all of it, never for one part before another (and the kernel may
-        // write a folder back before a file's data anyway).
-        let files = taken.files.iter().map(|path| FlushWork::File(path));
-        let folders = taken.folders.iter().map(|path| FlushWork::Folder(path));
-        let closes = replaced.into_iter().map(FlushWork::Close);
-        concurrently(files.chain(folders).chain(closes).collect(), |work| {
-            match work {
-                FlushWork::Folder(path) => sync_folder(path),
-                FlushWork::File(path) => match File::open(path) {
-                    Ok(handle) => handle.sync_data(),
-                    // Replaced or removed since: nothing of ours to flush.
-                    Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(()),
-                    Err(error) => Err(error),
-                },
-                FlushWork::Close(old) => {
-                    drop(old);
-                    Ok(())
-                }
+        self.as_added = true;
+        if !self.many {
+            for file in &self.files {
+                self.flushes.start(FlushWork::File(file.clone()));
             }
-        })
+        }
+    }
+
+    /// Waits until what was added is on disk; `root` is any path on the
+    /// same file system. The fsyncs still to do are issued together, from
+    /// a few threads, joining those under way: the file system commits
+    /// concurrent flushes together, so a regeneration that wrote twenty
+    /// files waits for about one disk commit, not forty. Every piece is
+    /// done even when one fails; the first error is returned.
+    pub fn flush(&mut self, root: &Path) -> io::Result<()> {
+        let mut taken = std::mem::take(self);
+        for old in taken.replaced {
+            taken.flushes.start(FlushWork::Close(old));
+        }
+        if taken.many {
+            let synced = sync_filesystem(root);
+            return synced.and(taken.flushes.finish());
+        }
+        if !taken.as_added {
+            for file in taken.files {
+                taken.flushes.start(FlushWork::File(file));
+            }
+        }
+        for folder in taken.folders {
+            taken.flushes.start(FlushWork::Folder(folder));
+        }
+        taken.flushes.finish()
     }
 }
 
-/// Runs `f` on every item, from up to eight threads at once (flushes wait
-/// on the disk, not on the CPU); the first error wins.
-fn concurrently<T: Send>(items: Vec<T>, f: impl Fn(T) -> io::Result<()> + Sync) -> io::Result<()> {
+/// Threads that take [`FlushWork`] as it comes, up to eight at once
+/// (flushes wait on the disk, not on the CPU). A thread ends as soon as it
+/// finds nothing left to do, and the next piece starts another, so that no
+/// idle thread holds one of glibc's memory arenas: other threads, finding
+/// none free, would make more, and each keeps the memory it once held.
+#[derive(Debug, Default)]
+struct FlushThreads {
+    queue: Arc<Mutex<FlushQueue>>,
+    threads: Vec<std::thread::JoinHandle<io::Result<()>>>,
+    /// The first failure of the work done on the caller's thread, when no
+    /// thread could start.
+    failed: Option<io::Error>,
+}
+
+#[derive(Debug, Default)]
+struct FlushQueue {
+    work: std::collections::VecDeque<FlushWork>,
+    /// Threads taking work (they leave under the lock, when it is empty).
+    running: usize,
+}
+
+impl FlushThreads {
     const THREADS: usize = 8;
-    if items.len() <= 1 {
-        return items.into_iter().try_for_each(&f);
-    }
-    let per_thread = items.len().div_ceil(THREADS);
-    let mut shares: Vec<Vec<T>> = Vec::new();
-    for item in items {
-        match shares.last_mut() {
-            Some(share) if share.len() < per_thread => share.push(item),
-            _ => shares.push(vec![item]),
+
+    fn start(&mut self, work: FlushWork) {
+        let another = {
+            let mut queue = lock_queue(&self.queue);
+            queue.work.push_back(work);
+            let another = queue.running < Self::THREADS;
+            queue.running += usize::from(another);
+            another
+        };
+        if !another {
+            return;
+        }
+        let queue = Arc::clone(&self.queue);
+        match std::thread::Builder::new()
+            .name("flush".to_owned())
+            .spawn(move || take_flush_work(&queue))
+        {
+            Ok(thread) => self.threads.push(thread),
+            Err(_) => {
+                // No thread to be had: the ones running take the work, or
+                // it is done right here.
+                let alone = {
+                    let mut queue = lock_queue(&self.queue);
+                    queue.running -= 1;
+                    queue.running == 0
+                };
+                if alone && let Err(error) = take_flush_work_here(&self.queue) {
+                    self.failed.get_or_insert(error);
+                }
+            }
         }
     }
-    let f = &f;
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = shares
-            .into_iter()
-            .map(|share| scope.spawn(move || share.into_iter().try_for_each(f)))
-            .collect();
-        handles
-            .into_iter()
-            .try_for_each(|handle| match handle.join() {
-                Ok(result) => result,
+
+    /// Waits for every piece started; the first error.
+    fn finish(mut self) -> io::Result<()> {
+        let mut result = self.failed.take().map_or(Ok(()), Err);
+        for thread in std::mem::take(&mut self.threads) {
+            let done = match thread.join() {
+                Ok(done) => done,
                 Err(panic) => std::panic::resume_unwind(panic),
-            })
-    })
+            };
+            result = result.and(done);
+        }
+        // Threads leave only once the queue is empty; this is for a thread
+        // that could not start while none ran.
+        result.and(take_flush_work_here(&self.queue))
+    }
+}
+
+fn lock_queue(queue: &Mutex<FlushQueue>) -> MutexGuard<'_, FlushQueue> {
+    queue.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// A flush thread: every piece until none is left (then it leaves, under
+/// the lock that [`FlushThreads::start`] takes to see who runs); the first
+/// error, the others done all the same.
+fn take_flush_work(queue: &Mutex<FlushQueue>) -> io::Result<()> {
+    let mut result = Ok(());
+    loop {
+        let next = {
+            let mut queue = lock_queue(queue);
+            let next = queue.work.pop_front();
+            if next.is_none() {
+                queue.running -= 1;
+            }
+            next
+        };
+        let Some(work) = next else { return result };
+        result = result.and(work.run());
+    }
+}
+
+/// Does what is queued on the calling thread; the first error.
+fn take_flush_work_here(queue: &Mutex<FlushQueue>) -> io::Result<()> {
+    let work = std::mem::take(&mut lock_queue(queue).work);
+    let mut result = Ok(());
+    for work in work {
+        result = result.and(work.run());
+    }
+    result
 }
 
 /// Moves `from` into `folder` under its own name (or a free variant of it),
@@ -661,6 +776,45 @@ mod tests {
         pending.flush(dir.path()).unwrap();
         assert_eq!(open_replaced_files(dir.path()), 0, "closed by the flush");
         assert_eq!(fs::read(&path).unwrap(), b"second");
+    }
+
+    #[test]
+    fn a_flush_does_all_it_can_and_reports_what_failed() {
+        for as_added in [false, true] {
+            let dir = tempfile::tempdir().unwrap();
+            let kept = dir.path().join("atom.xml");
+            write_if_changed(&kept, b"first").unwrap();
+            let replaced = replace_if_changed(&kept, b"second")
+                .unwrap()
+                .expect("written");
+            let mut pending = PendingFlush::default();
+            pending.add_replaced(&kept, replaced);
+            if as_added {
+                pending.flush_as_added();
+            }
+            let gone = dir.path().join("fr").join("atom.xml");
+            write_if_changed(&gone, b"<feed/>").unwrap();
+            pending.add(&gone);
+            // Its folder goes before the flush, which must flush it.
+            fs::remove_dir_all(dir.path().join("fr")).unwrap();
+
+            let error = pending
+                .flush(dir.path())
+                .expect_err("a folder to flush is gone");
+            assert_eq!(
+                error.kind(),
+                io::ErrorKind::NotFound,
+                "as added: {as_added}"
+            );
+            assert_eq!(
+                open_replaced_files(dir.path()),
+                0,
+                "the replaced version is closed all the same (as added: {as_added})"
+            );
+            pending
+                .flush(dir.path())
+                .expect("a flush starts afresh after a failure");
+        }
     }
 
     #[test]

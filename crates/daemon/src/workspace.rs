@@ -489,6 +489,9 @@ impl Workspace {
         // failed with the marker left for the next run.
         self.outputs_begun = None;
         let everything = everything || left_over || fingerprint_changed;
+        // What is written from here (and the pages written early, unless a
+        // backlog made them too many) begins its flush at once.
+        lock(&self.written).flush_as_added();
         let early = &dirty.written_pages;
         let mut written = early.files;
         // Pages first, so that no feed ever links to a page not yet written;
