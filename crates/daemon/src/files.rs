@@ -445,12 +445,25 @@ impl PendingFlush {
     /// done even when one fails; the first error is returned.
     pub fn flush(&mut self, root: &Path) -> io::Result<()> {
         let mut taken = std::mem::take(self);
+        if taken.many {
+            // One thread closes them all: a thread more for each would each
+            // take a memory arena at its end, and the threads of the next
+            // round of a backlog would spread over them (100,000 releases
+            // peaked at 106 MB instead of 77).
+            let replaced = std::mem::take(&mut taken.replaced);
+            let closing = std::thread::Builder::new()
+                .name("close".to_owned())
+                .spawn(move || drop(replaced));
+            let synced = sync_filesystem(root);
+            if let Ok(closing) = closing
+                && let Err(panic) = closing.join()
+            {
+                std::panic::resume_unwind(panic);
+            }
+            return synced.and(taken.flushes.finish());
+        }
         for old in taken.replaced {
             taken.flushes.start(FlushWork::Close(old));
-        }
-        if taken.many {
-            let synced = sync_filesystem(root);
-            return synced.and(taken.flushes.finish());
         }
         if !taken.as_added {
             for file in taken.files {
