@@ -543,8 +543,9 @@ impl FlushThreads {
             };
             result = result.and(done);
         }
-        // Threads leave only once the queue is empty; this is for a thread
-        // that could not start while none ran.
+        // Nothing should be left: a thread leaves only when it finds the
+        // queue empty, and work that found no thread running was done at
+        // once. Should anything be, it is done here rather than lost.
         result.and(take_flush_work_here(&self.queue))
     }
 }
