@@ -10,7 +10,7 @@
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 
 /// Like [`write_if_changed`], for a file that nothing links to before it is
 /// complete (a release's page, written before any feed lists it): a new
@@ -478,13 +478,12 @@ impl PendingFlush {
 }
 
 /// Threads that take [`FlushWork`] as it comes, up to eight at once
-/// (flushes wait on the disk, not on the CPU). A thread ends as soon as it
-/// finds nothing left to do, and the next piece starts another, so that no
-/// idle thread holds one of glibc's memory arenas: other threads, finding
-/// none free, would make more, and each keeps the memory it once held.
+/// (flushes wait on the disk, not on the CPU): a piece that finds no thread
+/// waiting for work starts another, until eight run. They wait for more
+/// until [`FlushThreads::finish`] (or a drop) closes the queue.
 #[derive(Debug, Default)]
 struct FlushThreads {
-    queue: Arc<Mutex<FlushQueue>>,
+    shared: Arc<FlushShared>,
     threads: Vec<std::thread::JoinHandle<io::Result<()>>>,
     /// The first failure of the work done on the caller's thread, when no
     /// thread could start.
@@ -492,10 +491,20 @@ struct FlushThreads {
 }
 
 #[derive(Debug, Default)]
+struct FlushShared {
+    queue: Mutex<FlushQueue>,
+    /// Signalled when work comes or the queue closes.
+    changed: Condvar,
+}
+
+#[derive(Debug, Default)]
 struct FlushQueue {
     work: std::collections::VecDeque<FlushWork>,
-    /// Threads taking work (they leave under the lock, when it is empty).
+    /// Threads started and not yet gone.
     running: usize,
+    /// Of those, how many wait for work.
+    waiting: usize,
+    closed: bool,
 }
 
 impl FlushThreads {
@@ -503,30 +512,35 @@ impl FlushThreads {
 
     fn start(&mut self, work: FlushWork) {
         let another = {
-            let mut queue = lock_queue(&self.queue);
+            let mut queue = self.shared.lock();
             queue.work.push_back(work);
-            let another = queue.running < Self::THREADS;
-            queue.running += usize::from(another);
-            another
+            if queue.waiting > 0 {
+                self.shared.changed.notify_one();
+                false
+            } else {
+                let another = queue.running < Self::THREADS;
+                queue.running += usize::from(another);
+                another
+            }
         };
         if !another {
             return;
         }
-        let queue = Arc::clone(&self.queue);
+        let shared = Arc::clone(&self.shared);
         match std::thread::Builder::new()
             .name("flush".to_owned())
-            .spawn(move || take_flush_work(&queue))
+            .spawn(move || shared.take_work())
         {
             Ok(thread) => self.threads.push(thread),
             Err(_) => {
                 // No thread to be had: the ones running take the work, or
                 // it is done right here.
                 let alone = {
-                    let mut queue = lock_queue(&self.queue);
+                    let mut queue = self.shared.lock();
                     queue.running -= 1;
                     queue.running == 0
                 };
-                if alone && let Err(error) = take_flush_work_here(&self.queue) {
+                if alone && let Err(error) = self.shared.take_work_here() {
                     self.failed.get_or_insert(error);
                 }
             }
@@ -535,6 +549,7 @@ impl FlushThreads {
 
     /// Waits for every piece started; the first error.
     fn finish(mut self) -> io::Result<()> {
+        self.close();
         let mut result = self.failed.take().map_or(Ok(()), Err);
         for thread in std::mem::take(&mut self.threads) {
             let done = match thread.join() {
@@ -544,43 +559,63 @@ impl FlushThreads {
             result = result.and(done);
         }
         // Nothing should be left: a thread leaves only when it finds the
-        // queue empty, and work that found no thread running was done at
-        // once. Should anything be, it is done here rather than lost.
-        result.and(take_flush_work_here(&self.queue))
+        // queue closed and empty, and work that found no thread running was
+        // done at once. Should anything be, it is done here rather than lost.
+        result.and(self.shared.take_work_here())
+    }
+
+    fn close(&self) {
+        self.shared.lock().closed = true;
+        self.shared.changed.notify_all();
     }
 }
 
-fn lock_queue(queue: &Mutex<FlushQueue>) -> MutexGuard<'_, FlushQueue> {
-    queue.lock().unwrap_or_else(PoisonError::into_inner)
+impl Drop for FlushThreads {
+    /// Dropped without [`FlushThreads::finish`] (a run that failed before
+    /// its flush): the threads do what is queued, then leave.
+    fn drop(&mut self) {
+        self.close();
+    }
 }
 
-/// A flush thread: every piece until none is left (then it leaves, under
-/// the lock that [`FlushThreads::start`] takes to see who runs); the first
-/// error, the others done all the same.
-fn take_flush_work(queue: &Mutex<FlushQueue>) -> io::Result<()> {
-    let mut result = Ok(());
-    loop {
-        let next = {
-            let mut queue = lock_queue(queue);
-            let next = queue.work.pop_front();
-            if next.is_none() {
+impl FlushShared {
+    fn lock(&self) -> MutexGuard<'_, FlushQueue> {
+        self.queue.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// A flush thread: every piece until the queue closes and is empty;
+    /// the first error, the others done all the same.
+    fn take_work(&self) -> io::Result<()> {
+        let mut result = Ok(());
+        let mut queue = self.lock();
+        loop {
+            if let Some(work) = queue.work.pop_front() {
+                drop(queue);
+                result = result.and(work.run());
+                queue = self.lock();
+            } else if queue.closed {
                 queue.running -= 1;
+                return result;
+            } else {
+                queue.waiting += 1;
+                queue = self
+                    .changed
+                    .wait(queue)
+                    .unwrap_or_else(PoisonError::into_inner);
+                queue.waiting -= 1;
             }
-            next
-        };
-        let Some(work) = next else { return result };
-        result = result.and(work.run());
+        }
     }
-}
 
-/// Does what is queued on the calling thread; the first error.
-fn take_flush_work_here(queue: &Mutex<FlushQueue>) -> io::Result<()> {
-    let work = std::mem::take(&mut lock_queue(queue).work);
-    let mut result = Ok(());
-    for work in work {
-        result = result.and(work.run());
+    /// Does what is queued on the calling thread; the first error.
+    fn take_work_here(&self) -> io::Result<()> {
+        let work = std::mem::take(&mut self.lock().work);
+        let mut result = Ok(());
+        for work in work {
+            result = result.and(work.run());
+        }
+        result
     }
-    result
 }
 
 /// Moves `from` into `folder` under its own name (or a free variant of it),
