@@ -4,10 +4,10 @@
 //! generator the Hugo comparison uses) and prints medians of wall time, CPU
 //! time (user and system) and peak memory (the child's maximum resident set
 //! size) for:
-//! - publishing a backlog of 10,000 releases into an empty workspace;
 //! - publishing one new release into an archive of 10,000, then 100,000,
 //!   both as generated (a past date) and dated a minute ago (the newest in
 //!   its feeds);
+//! - publishing a backlog of 10,000 releases into an empty workspace;
 //! - when `hugo` is installed, Hugo building the same 10,000 releases (RSS
 //!   limit 50), run alternately with Pressroom, and the ratio.
 //!
@@ -94,12 +94,17 @@ fn report(label: &str, measures: &[Measure]) -> (f64, f64) {
 /// - dated a minute ago, as a press office publishes (and as
 ///   `bench/hugo_latency.py` drops one into Hugo): the newest item of every
 ///   feed it belongs to, which all change.
-fn one_new_release(scratch: &Path, size: usize, runs: usize) {
+///
+/// The archive is built in `archive-SIZE.new` beside the previous bench's
+/// `archive-SIZE`, which [`put_in_place`] replaces only once every figure
+/// is taken (see [`compare_backlog`] on measuring right after deletions).
+fn one_new_release(scratch: &Path, size: usize, runs: usize) -> PathBuf {
     let releases = scratch.join(format!("releases-{size}"));
     if !releases.exists() {
         generate(size, 0, &releases, "pr-");
     }
-    let config = init(&scratch.join(format!("archive-{size}")));
+    let built = scratch.join(format!("archive-{size}.new"));
+    let config = init(&built);
     let inbox = config.parent().unwrap().join("inbox");
     copy_folder(&releases, &inbox);
     let backlog = measure(&mut pressroom(&config, &["publish"]));
@@ -149,6 +154,45 @@ fn one_new_release(scratch: &Path, size: usize, runs: usize) {
         &format!("one new release into an archive of {size}, dated a minute ago"),
         &now,
     );
+    built
+}
+
+/// Puts archives built by [`one_new_release`] where `bench/compare_builds.py`
+/// looks for them, removing those of the previous bench.
+fn put_in_place(built: &[PathBuf]) {
+    for new in built {
+        let name = new.file_stem().expect("an archive-SIZE.new folder");
+        let place = new.with_file_name(name);
+        let _ = std::fs::remove_dir_all(&place);
+        std::fs::rename(new, &place).expect("the new archive takes the old one's place");
+    }
+}
+
+/// A Hugo site holding `releases`, when `hugo` is installed.
+fn hugo_site(scratch: &Path, releases: &Path) -> Option<PathBuf> {
+    let hugo = Command::new("hugo")
+        .arg("version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !hugo {
+        return None;
+    }
+    let site = scratch.join("hugo-site");
+    let _ = std::fs::remove_dir_all(&site);
+    std::fs::create_dir_all(site.join("content/releases")).unwrap();
+    let status = Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "cp -r {}/* {}/ && cp {}/*.md {}/content/releases/",
+            repo().join("bench/hugo").display(),
+            site.display(),
+            releases.display(),
+            site.display()
+        ))
+        .status()
+        .unwrap();
+    assert!(status.success());
+    Some(site)
 }
 
 fn main() {
@@ -163,36 +207,18 @@ fn main() {
     if !releases.exists() {
         generate(10_000, 0, &releases, "pr-");
     }
-    let hugo = Command::new("hugo")
-        .arg("version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    let hugo_site = scratch.join("hugo-site");
-    if hugo {
-        let _ = std::fs::remove_dir_all(&hugo_site);
-        std::fs::create_dir_all(hugo_site.join("content/releases")).unwrap();
-        let status = Command::new("sh")
-            .arg("-c")
-            .arg(format!(
-                "cp -r {}/* {}/ && cp {}/*.md {}/content/releases/",
-                repo().join("bench/hugo").display(),
-                hugo_site.display(),
-                releases.display(),
-                hugo_site.display()
-            ))
-            .status()
-            .unwrap();
-        assert!(status.success());
+    // One release first: the backlog removes its folders (thousands of
+    // files) after its last run, and the Hugo site is copied afresh.
+    let mut built = vec![one_new_release(&scratch, 10_000, runs.max(5))];
+    if large {
+        built.push(one_new_release(&scratch, 100_000, runs.max(5)));
     }
-
     let backlog = std::env::var("PRESSROOM_BENCH_BACKLOG").as_deref() != Ok("0");
     if backlog {
-        compare_backlog(&scratch, &releases, &hugo_site, hugo, runs);
+        let hugo_site = hugo_site(&scratch, &releases);
+        compare_backlog(&scratch, &releases, hugo_site.as_deref(), runs);
     }
-    one_new_release(&scratch, 10_000, runs.max(5));
-    if large {
-        one_new_release(&scratch, 100_000, runs.max(5));
-    }
+    put_in_place(&built);
 }
 
 /// The backlog of 10,000, Pressroom and Hugo alternately, each run into
@@ -200,7 +226,7 @@ fn main() {
 /// creating files right after thousands were deleted is 2-3 times slower
 /// (the allocator steps over recently freed inodes): removing the previous
 /// run's tree first would measure the bench's cleanup, not the tools.
-fn compare_backlog(scratch: &Path, releases: &Path, hugo_site: &Path, hugo: bool, runs: usize) {
+fn compare_backlog(scratch: &Path, releases: &Path, hugo_site: Option<&Path>, runs: usize) {
     let mut ours = Vec::new();
     let mut theirs = Vec::new();
     let folders: Vec<PathBuf> = (0..runs)
@@ -217,7 +243,7 @@ fn compare_backlog(scratch: &Path, releases: &Path, hugo_site: &Path, hugo: bool
         copy_folder(releases, &config.parent().unwrap().join("inbox"));
         sync();
         ours.push(measure(&mut pressroom(&config, &["publish"])));
-        if hugo {
+        if let Some(hugo_site) = hugo_site {
             let out = scratch.join(format!("hugo-public-{run}"));
             sync();
             theirs.push(measure(
@@ -232,7 +258,7 @@ fn compare_backlog(scratch: &Path, releases: &Path, hugo_site: &Path, hugo: bool
     remove_all(&folders);
     let (pressroom_wall, pressroom_cpu) =
         report("backlog of 10,000 releases, pressroom publish", &ours);
-    if hugo {
+    if hugo_site.is_some() {
         let (hugo_wall, hugo_cpu) =
             report("backlog of 10,000 releases, hugo (RSS limit 50)", &theirs);
         println!(
