@@ -485,9 +485,6 @@ impl PendingFlush {
 struct FlushThreads {
     shared: Arc<FlushShared>,
     threads: Vec<std::thread::JoinHandle<io::Result<()>>>,
-    /// The first failure of the work done on the caller's thread, when no
-    /// thread could start.
-    failed: Option<io::Error>,
 }
 
 #[derive(Debug, Default)]
@@ -532,25 +529,16 @@ impl FlushThreads {
             .spawn(move || shared.take_work())
         {
             Ok(thread) => self.threads.push(thread),
-            Err(_) => {
-                // No thread to be had: the ones running take the work, or
-                // it is done right here.
-                let alone = {
-                    let mut queue = self.shared.lock();
-                    queue.running -= 1;
-                    queue.running == 0
-                };
-                if alone && let Err(error) = self.shared.take_work_here() {
-                    self.failed.get_or_insert(error);
-                }
-            }
+            // No thread to be had: the ones running take the work, or
+            // `finish` does.
+            Err(_) => self.shared.lock().running -= 1,
         }
     }
 
     /// Waits for every piece started; the first error.
     fn finish(mut self) -> io::Result<()> {
         self.close();
-        let mut result = self.failed.take().map_or(Ok(()), Err);
+        let mut result = Ok(());
         for thread in std::mem::take(&mut self.threads) {
             let done = match thread.join() {
                 Ok(done) => done,
@@ -558,9 +546,8 @@ impl FlushThreads {
             };
             result = result.and(done);
         }
-        // Nothing should be left: a thread leaves only when it finds the
-        // queue closed and empty, and work that found no thread running was
-        // done at once. Should anything be, it is done here rather than lost.
+        // A thread leaves only when it finds the queue closed and empty:
+        // what is left here found no thread that could start.
         result.and(self.shared.take_work_here())
     }
 
