@@ -32,15 +32,17 @@ fn pdf(text: &str) -> Vec<u8> {
         .into_bytes()
 }
 
-/// The page of the only release in the workspace, and its folder under public/.
+/// The page of the only release in the workspace (`releases/<id>.html`),
+/// and the folder of its files under public/ (`releases/<id>/`).
 fn only_release(workspace: &TestWorkspace) -> (String, PathBuf) {
     let feed = read_feed(&workspace.public(), "atom.xml").feed;
     assert_eq!(feed.entries.len(), 1, "{:?}", feed.entries);
     let url = &feed.entries[0].links[0].href;
-    let folder = workspace
+    let page = workspace
         .public()
         .join(url.strip_prefix(BASE_URL).expect("an absolute link"));
-    let page = std::fs::read_to_string(folder.join("index.html")).expect("the page");
+    let folder = page.with_extension("");
+    let page = std::fs::read_to_string(&page).expect("the page");
     (page, folder)
 }
 
@@ -69,8 +71,12 @@ fn word_files_from_python_docx_and_libreoffice_are_published_with_their_images()
     assert!(summary.contains("published 2,"), "{summary}");
     read_every_feed(&workspace);
 
-    let page = |id: &str| workspace.read(&format!("public/releases/{id}/index.html"));
-    let atelier = page("2024-03-12-la-fondation-sillage-ouvre-un-atelier-numerique-a-rennes");
+    let page = |id: &str| workspace.read(&format!("public/releases/{id}.html"));
+    let atelier_id = "2024-03-12-la-fondation-sillage-ouvre-un-atelier-numerique-a-rennes";
+    let atelier = page(atelier_id);
+    let image = format!(
+        "<img src=\"{atelier_id}/image1.png\" alt=\"Les locaux de l&#39;atelier numérique\""
+    );
     for expected in [
         "<h1>La Fondation Sillage ouvre un atelier numérique à Rennes</h1>",
         // Styles, lists and a link split over runs, as Word wrote them.
@@ -80,7 +86,7 @@ fn word_files_from_python_docx_and_libreoffice_are_published_with_their_images()
         "<ol>\n<li>Inscriptions en mars</li>",
         "<a href=\"https://fondation-sillage.example/atelier\">le site <strong>de la</strong> Fondation</a>",
         // The embedded image, with the description the author gave it.
-        "<img src=\"image1.png\" alt=\"Les locaux de l&#39;atelier numérique\"",
+        &image,
         "<h2>À propos de la Fondation Sillage</h2>",
         "<h2>Contact presse</h2>",
     ] {
@@ -95,7 +101,7 @@ fn word_files_from_python_docx_and_libreoffice_are_published_with_their_images()
         "alt=\"The new shore power berth at dawn\"",
         "<h2>About the Harbour Trust</h2>",
         "<h2>Media contact</h2>",
-        "<a href=\"../../category/port/\">Port</a>",
+        "<a href=\"../category/port/\">Port</a>",
     ] {
         assert!(berth.contains(expected), "{expected}\nnot in\n{berth}");
     }
@@ -321,12 +327,16 @@ fn a_release_folder_with_two_photos_and_a_pdf_is_published_whole_and_rebuilt_ide
     );
     assert_eq!(std::fs::read(folder.join("grue.jpg")).unwrap(), crane);
     assert_eq!(std::fs::read(folder.join("fiche.pdf")).unwrap(), sheet);
+    // The page links them in the folder of its name, beside it.
+    let id = folder.file_name().unwrap().to_string_lossy();
     for expected in [
-        "<img src=\"quai-a-l-aube.jpg\" alt=\"Le quai électrifié à l&#39;aube\" loading=\"lazy\">",
-        "<figcaption class=\"credit\">Photo : Jeanne Roe</figcaption>",
-        "<img src=\"grue.jpg\" alt=\"grue\" loading=\"lazy\">",
         &format!(
-            "<a href=\"fiche.pdf\" type=\"application/pdf\">La fiche technique</a> (PDF, {} octets)",
+            "<img src=\"{id}/quai-a-l-aube.jpg\" alt=\"Le quai électrifié à l&#39;aube\" loading=\"lazy\">"
+        ),
+        "<figcaption class=\"credit\">Photo : Jeanne Roe</figcaption>",
+        &format!("<img src=\"{id}/grue.jpg\" alt=\"grue\" loading=\"lazy\">"),
+        &format!(
+            "<a href=\"{id}/fiche.pdf\" type=\"application/pdf\">La fiche technique</a> (PDF, {} octets)",
             sheet.len()
         ),
     ] {
@@ -418,12 +428,22 @@ fn a_release_folder_with_two_photos_and_a_pdf_is_published_whole_and_rebuilt_ide
     assert!(!folder.join("grue.jpg").exists());
     assert!(folder.join("fiche.pdf").exists());
     read_every_feed(&workspace);
+    // A version without any file: the folder goes with its last file.
+    workspace.drop_file(
+        "Port/quai-electrique/annonce.md",
+        "---\nlang: fr\n---\n# Le port de Nantes électrifie son quai des ferries\n\n\
+         NANTES, 3 mars 2024 – Le port ouvre un quai, photos à venir.\n",
+    );
+    let summary = workspace.publish(0);
+    assert!(summary.contains("updated 1"), "{summary}");
+    assert!(!folder.exists(), "no folder without files");
+    assert!(only_release(&workspace).0.contains("photos à venir"));
 }
 
+/// The URL of the folder of the only release's files.
 fn only_release_url(workspace: &TestWorkspace) -> String {
-    read_feed(&workspace.public(), "atom.xml").feed.entries[0].links[0]
-        .href
-        .clone()
+    let page = &read_feed(&workspace.public(), "atom.xml").feed.entries[0].links[0].href;
+    format!("{}/", page.strip_suffix(".html").expect("a page"))
 }
 
 #[test]
@@ -442,13 +462,17 @@ fn files_named_after_their_document_go_with_it() {
     workspace.publish(0);
     read_every_feed(&workspace);
     let id = "2023-05-16-northwind-adds-three-vessels";
-    let page = workspace.read(&format!("public/releases/{id}/index.html"));
+    let page = workspace.read(&format!("public/releases/{id}.html"));
     assert!(
-        page.contains("<img src=\"statement-photo.jpg\" alt=\"statement photo\""),
+        page.contains(&format!(
+            "<img src=\"{id}/statement-photo.jpg\" alt=\"statement photo\""
+        )),
         "{page}"
     );
     assert!(
-        page.contains("<a href=\"statement.pdf\" type=\"application/pdf\">statement</a>"),
+        page.contains(&format!(
+            "<a href=\"{id}/statement.pdf\" type=\"application/pdf\">statement</a>"
+        )),
         "{page}"
     );
     assert!(
@@ -456,8 +480,14 @@ fn files_named_after_their_document_go_with_it() {
             .path(&format!("public/releases/{id}/statement-photo.jpg"))
             .is_file()
     );
-    let other = workspace.read("public/releases/2023-05-02-another-release/index.html");
+    let other = workspace.read("public/releases/2023-05-02-another-release.html");
     assert!(!other.contains("attachments"), "{other}");
+    assert!(
+        !workspace
+            .path("public/releases/2023-05-02-another-release")
+            .exists(),
+        "no folder for a release without files"
+    );
     // The photo is the main attachment, though the PDF sorts first.
     let rss = workspace.read("public/rss.xml");
     assert!(rss.contains("statement-photo.jpg\" length="), "{rss}");
@@ -646,8 +676,8 @@ fn french_and_arabic_contact_blocks_are_sections_of_the_page_and_the_feeds() {
     );
     workspace.publish(0);
     read_every_feed(&workspace);
-    let french = workspace
-        .read("public/releases/2023-09-20-la-regie-lance-un-service-de-covoiturage/index.html");
+    let french =
+        workspace.read("public/releases/2023-09-20-la-regie-lance-un-service-de-covoiturage.html");
     for expected in [
         "<section class=\"about\" dir=\"ltr\">\n<h2>À propos de la Régie Ker-Mobilité</h2>\n<p>La Régie Ker-Mobilité est un établissement public créé en 2016.</p>",
         "<section class=\"contact\" dir=\"ltr\">\n<h2>Contact presse</h2>\n<p>Marie Dupont<br>\n<a href=\"mailto:marie.dupont@ker-mobilite.example\">marie.dupont@ker-mobilite.example</a><br>\n02 99 00 11 22</p>",
@@ -657,8 +687,7 @@ fn french_and_arabic_contact_blocks_are_sections_of_the_page_and_the_feeds() {
     let arabic_page = std::fs::read_dir(workspace.path("public/releases"))
         .unwrap()
         .flatten()
-        .map(|e| e.path().join("index.html"))
-        .map(|p| std::fs::read_to_string(p).unwrap())
+        .map(|e| std::fs::read_to_string(e.path()).unwrap())
         .find(|page| page.contains("lang=\"ar\""))
         .expect("the Arabic page");
     assert!(

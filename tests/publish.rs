@@ -145,12 +145,8 @@ fn the_demo_workspace_publishes_valid_feeds_in_every_scope() {
         .find(|e| e.title.as_ref().unwrap().content.contains("مكتبة"))
         .expect("the Arabic release");
     let page_url = &arabic.links[0].href;
-    let page = std::fs::read_to_string(
-        public
-            .join(page_url.strip_prefix(BASE_URL).unwrap())
-            .join("index.html"),
-    )
-    .unwrap();
+    let page =
+        std::fs::read_to_string(public.join(page_url.strip_prefix(BASE_URL).unwrap())).unwrap();
     assert!(
         page.contains("lang=\"ar\"") && page.contains("dir=\"rtl\""),
         "{page}"
@@ -316,7 +312,7 @@ fn two_versions_in_one_backlog_publish_the_later_everywhere() {
     let entries = read_feed(&workspace.public(), "atom.xml").feed.entries;
     assert_eq!(entries.len(), 1);
     assert_eq!(entries[0].title.as_ref().unwrap().content, "Titre corrigé");
-    let page = workspace.read("public/releases/cp-2024-02/index.html");
+    let page = workspace.read("public/releases/cp-2024-02.html");
     assert!(page.contains("Titre corrigé"), "{page}");
     assert!(!page.contains("Premier"), "{page}");
 }
@@ -495,11 +491,7 @@ fn retract_withdraws_a_release_from_every_output_and_keeps_its_archive() {
     );
     workspace.drop_file("b.md", "---\nid: to-keep\n---\n# A garder\n\nTexte.\n");
     workspace.publish(0);
-    assert!(
-        workspace
-            .path("public/releases/to-retract/index.html")
-            .is_file()
-    );
+    assert!(workspace.path("public/releases/to-retract.html").is_file());
     let output = workspace.run(&["retract", "to-retract"]);
     assert!(output.status.success(), "{}", text(&output.stderr));
     for file in [
@@ -516,7 +508,7 @@ fn retract_withdraws_a_release_from_every_output_and_keeps_its_archive() {
             "{file}"
         );
     }
-    assert!(!workspace.path("public/releases/to-retract").exists());
+    assert!(!workspace.path("public/releases/to-retract.html").exists());
     assert_eq!(
         read_feed(&workspace.public(), "atom.xml")
             .feed
@@ -549,18 +541,58 @@ fn an_embargoed_release_is_published_from_its_time() {
     workspace.drop_file("now.md", "---\nid: now\n---\n# Tout de suite\n\nTexte.\n");
     workspace.publish(0);
     assert!(!workspace.read("public/atom.xml").contains("embargoed"));
-    assert!(!workspace.path("public/releases/embargoed").exists());
+    assert!(!workspace.path("public/releases/embargoed.html").exists());
     assert!(text(&workspace.run(&["list"]).stdout).contains("embargoed"));
     wait_for("the embargo to pass", Duration::from_secs(10), || {
         chrono::Utc::now() > embargo
     });
     workspace.publish(0);
     assert!(workspace.read("public/atom.xml").contains("embargoed"));
+    assert!(workspace.path("public/releases/embargoed.html").is_file());
+}
+
+#[test]
+fn pages_of_the_old_layout_become_redirects_to_the_pages_now() {
+    let workspace = TestWorkspace::new(&[]);
+    workspace.drop_file("a.md", "---\nid: kept\n---\n# Gardé\n\nTexte.\n");
+    workspace.drop_file("b.md", "---\nid: withdrawn\n---\n# Retiré\n\nTexte.\n");
+    workspace.publish(0);
+    assert!(workspace.run(&["retract", "withdrawn"]).status.success());
+    // What a version from before pages were files left behind: a folder
+    // per release holding its page, and another fingerprint.
+    for id in ["kept", "withdrawn"] {
+        let folder = workspace.path(&format!("public/releases/{id}"));
+        std::fs::create_dir_all(&folder).unwrap();
+        std::fs::write(folder.join("index.html"), "<p>the old page</p>").unwrap();
+    }
+    std::fs::write(workspace.path("state/outputs.fingerprint"), "layout 1").unwrap();
+
+    workspace.publish(0);
+    let url = format!("{BASE_URL}releases/kept.html");
+    let redirect = workspace.read("public/releases/kept/index.html");
+    for expected in [
+        format!("<meta http-equiv=\"refresh\" content=\"0; url={url}\">"),
+        format!("<link rel=\"canonical\" href=\"{url}\">"),
+        format!("<a href=\"{url}\">"),
+    ] {
+        assert!(
+            redirect.contains(&expected),
+            "{expected}\nnot in\n{redirect}"
+        );
+    }
     assert!(
         workspace
-            .path("public/releases/embargoed/index.html")
-            .is_file()
+            .read("public/releases/kept.html")
+            .contains("Gardé")
     );
+    assert!(
+        !workspace.path("public/releases/withdrawn").exists(),
+        "a withdrawn release's old folder goes"
+    );
+    // Once: the next runs leave the outputs as they are.
+    let before = workspace.snapshot("public");
+    workspace.publish(0);
+    assert_eq!(workspace.snapshot("public"), before);
 }
 
 #[test]
@@ -586,8 +618,10 @@ fn rebuild_from_the_archive_alone_yields_the_same_outputs() {
 #[test]
 fn a_publish_killed_midway_loses_and_duplicates_nothing() {
     let workspace = TestWorkspace::new(&[]);
-    // More than one store transaction's worth (2,048 units).
-    let count = 2_300;
+    // More than one store transaction's worth (4,096 units): the second is
+    // stored while the first group's files leave the inbox, so a kill then
+    // finds files on both sides.
+    let count = 5_000;
     for i in 0..count {
         workspace.drop_file(
             &format!("r{i:04}.txt"),

@@ -22,7 +22,10 @@ use std::sync::Mutex;
 use anyhow::Context;
 use chrono::{DateTime, FixedOffset, NaiveTime, TimeZone, Utc};
 use pressroom_core::{DroppedFile, Release, ReleaseDate, ReleaseId, parse_release_group};
-use pressroom_feeds::{Entry, FeedItems, ItemCache, Scope, Templates};
+use pressroom_feeds::{
+    Entry, FeedItems, ItemCache, Scope, Templates, moved_page, release_folder_path,
+    release_page_path, release_url,
+};
 use pressroom_store::{NewVersion, Store, Stored, StoredRelease};
 use sha2::{Digest, Sha256};
 
@@ -147,6 +150,14 @@ const OUTPUTS_PENDING: &str = "outputs.pending";
 /// The fingerprint of the settings and templates the outputs were last rendered with.
 const OUTPUTS_FINGERPRINT: &str = "outputs.fingerprint";
 
+/// The version of the layout of `public/`, part of the fingerprint: a new
+/// one renders everything once. 2: a release's page is `releases/<id>.html`
+/// (it was `releases/<id>/index.html`, now a redirect to it).
+const OUTPUTS_LAYOUT: u32 = 2;
+
+/// The name of a release's page in its folder, in layout 1.
+const OLD_PAGE: &str = "index.html";
+
 impl Workspace {
     /// Opens (creating missing folders and the store) the workspace.
     pub fn open(settings: Settings) -> anyhow::Result<Self> {
@@ -170,7 +181,7 @@ impl Workspace {
         let journal = Journal::new(&settings.archive);
         let fingerprint = hex_sha256(
             format!(
-                "{}\n{:?}\n{template_sources:?}",
+                "{}\n{OUTPUTS_LAYOUT}\n{:?}\n{template_sources:?}",
                 env!("CARGO_PKG_VERSION"),
                 settings.output_settings()
             )
@@ -496,11 +507,7 @@ impl Workspace {
         let mut written = early.files;
         // Pages first, so that no feed ever links to a page not yet written;
         // withdrawn pages last, once no feed links to them any more.
-        let mut withdrawn: Vec<String> = dirty
-            .removed_pages
-            .iter()
-            .map(|id| id.to_string())
-            .collect();
+        let mut withdrawn: Vec<ReleaseId> = dirty.removed_pages.iter().cloned().collect();
         let started = std::time::Instant::now();
         let visible = if everything {
             Some(self.render_all_pages(now, &early.ids, &mut written)?)
@@ -508,7 +515,7 @@ impl Workspace {
             for id in dirty.pages.difference(&early.ids) {
                 match self.render_page(id, now)? {
                     Some(count) => written += count,
-                    None => withdrawn.push(id.to_string()),
+                    None => withdrawn.push(id.clone()),
                 }
             }
             None
@@ -540,7 +547,7 @@ impl Workspace {
         let scopes_time = started.elapsed();
         let started = std::time::Instant::now();
         match visible {
-            Some(visible) => self.remove_pages_except(&visible)?,
+            Some(visible) => written += self.remove_pages_except(&visible)?,
             None => {
                 for id in &withdrawn {
                     self.remove_page(id)?;
@@ -689,31 +696,54 @@ impl Workspace {
         Ok(visible)
     }
 
-    /// Removes the pages of releases no longer visible (retracted, or from another store).
-    fn remove_pages_except(&self, visible: &BTreeSet<String>) -> anyhow::Result<()> {
+    /// Removes the pages (and folders) of releases no longer visible
+    /// (retracted, or from another store), and leaves a redirect to the
+    /// page where a visible release's page lay in the old layout.
+    fn remove_pages_except(&self, visible: &BTreeSet<String>) -> anyhow::Result<usize> {
         let releases = self.settings.public.join("releases");
         let Ok(entries) = fs::read_dir(&releases) else {
-            return Ok(());
+            return Ok(0);
         };
+        let mut written = 0;
         for entry in entries.flatten() {
             let name = entry.file_name().to_string_lossy().into_owned();
-            if !visible.contains(&name) && !name.starts_with('.') {
-                fs::remove_dir_all(entry.path())
-                    .with_context(|| format!("cannot remove '{}'", entry.path().display()))?;
+            if name.starts_with('.') {
+                continue;
+            }
+            let path = entry.path();
+            let is_folder = entry.file_type().is_ok_and(|kind| kind.is_dir());
+            let id = if is_folder {
+                name.as_str()
+            } else {
+                name.strip_suffix(".html").unwrap_or(&name)
+            };
+            if !visible.contains(id) {
+                remove_path(&path)?;
+            } else if is_folder {
+                written += self.redirect_old_page(id, &path)?;
             }
         }
-        Ok(())
+        Ok(written)
     }
 
-    fn remove_page(&self, id: &str) -> anyhow::Result<()> {
-        let folder = self.settings.public.join("releases").join(id);
-        match fs::remove_dir_all(&folder) {
-            Ok(()) => Ok(()),
-            Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(()),
-            Err(error) => {
-                Err(error).with_context(|| format!("cannot remove '{}'", folder.display()))
-            }
+    /// Replaces the page a release had in the old layout, in its folder,
+    /// with a redirect to its page now (nothing if it has none).
+    fn redirect_old_page(&self, id: &str, folder: &Path) -> anyhow::Result<usize> {
+        let old_page = folder.join(OLD_PAGE);
+        if !old_page.exists() {
+            return Ok(0);
         }
+        let id = ReleaseId::parse(id)
+            .with_context(|| format!("'{}' is not a release's folder", folder.display()))?;
+        let page = moved_page(&release_url(&self.settings.site, &id));
+        Ok(usize::from(self.outputs().write_output(&old_page, &page)?))
+    }
+
+    /// Removes a release's page and its folder.
+    fn remove_page(&self, id: &ReleaseId) -> anyhow::Result<()> {
+        let public = &self.settings.public;
+        remove_path(&public.join(release_page_path(id)))?;
+        remove_path(&public.join(release_folder_path(id)))
     }
 
     /// What writing outputs needs, without the store: shareable by threads.
@@ -941,16 +971,23 @@ impl Outputs<'_> {
         Ok(written)
     }
 
-    /// Publishes a release's attachments beside its page, copied from the
+    /// Publishes a release's attachments in its folder, copied from the
     /// archive when the published file is missing or differs, and removes
     /// files of earlier versions that the release no longer has.
     fn write_attachments(&self, stored: &StoredRelease) -> anyhow::Result<usize> {
+        let never_updated = stored.updated == stored.first_ingested;
+        if stored.release.attachments.is_empty() && never_updated {
+            // No version had files to publish or to remove: not even a
+            // look for a folder (a backlog's pages are written by the
+            // thousand).
+            return Ok(0);
+        }
         let folder = self
             .settings
             .public
-            .join("releases")
-            .join(stored.release.id.as_str());
-        let mut expected = BTreeSet::from(["index.html".to_owned()]);
+            .join(release_folder_path(&stored.release.id));
+        // The old layout's page, a redirect now, stays.
+        let mut expected = BTreeSet::from([OLD_PAGE.to_owned()]);
         let mut written = 0;
         for (attachment, archive_path) in stored
             .release
@@ -987,12 +1024,19 @@ impl Outputs<'_> {
             written += usize::from(self.write_release_file(&target, &bytes)?);
         }
         if let Ok(entries) = fs::read_dir(&folder) {
+            let mut kept = 0;
             for entry in entries.flatten() {
                 let name = entry.file_name().to_string_lossy().into_owned();
                 if !expected.contains(&name) && !name.starts_with('.') {
                     fs::remove_file(entry.path())
                         .with_context(|| format!("cannot remove '{}'", entry.path().display()))?;
+                } else {
+                    kept += 1;
                 }
+            }
+            if kept == 0 {
+                // Emptied by an update: no folder without files.
+                remove_path(&folder)?;
             }
         }
         Ok(written)
@@ -1028,11 +1072,7 @@ impl Outputs<'_> {
     }
 
     fn page_path(&self, id: &ReleaseId) -> PathBuf {
-        self.settings
-            .public
-            .join("releases")
-            .join(id.as_str())
-            .join("index.html")
+        self.settings.public.join(release_page_path(id))
     }
 
     fn entry<'a>(&self, stored: &'a StoredRelease) -> Entry<'a> {
@@ -1071,6 +1111,21 @@ impl IngestSink for PublishSink<'_> {
     fn progress(&mut self, units: usize) {
         self.done += units;
         (self.progress)(self.done);
+    }
+}
+
+/// Removes a file or a folder with all it holds; one already gone is fine.
+fn remove_path(path: &Path) -> anyhow::Result<()> {
+    let removed = match fs::symlink_metadata(path) {
+        Ok(metadata) if metadata.is_dir() => fs::remove_dir_all(path),
+        Ok(_) => fs::remove_file(path),
+        Err(error) => Err(error),
+    };
+    match removed {
+        Err(error) if error.kind() != std::io::ErrorKind::NotFound => {
+            Err(error).with_context(|| format!("cannot remove '{}'", path.display()))
+        }
+        _ => Ok(()),
     }
 }
 

@@ -10,8 +10,8 @@ use pressroom_core::{Lang, Release};
 
 use crate::dates::whole_seconds;
 use crate::media::{ItemAttachment, ItemSection, closing_html};
-use crate::site::{Site, release_url};
-use crate::url::absolutize_html;
+use crate::site::{Site, release_folder_url, release_url};
+use crate::url::{LinkBase, absolutize_html};
 use crate::xml::{clean, cleaned};
 
 /// A release to render, with what the store knows about it.
@@ -89,14 +89,23 @@ impl Item {
             (None, Some(_)) => Some(day_text.clone()),
             (Some(place), _) => Some(format!("{place}{}{day_text}", comma(&release.lang))),
         };
-        let body_html = absolutize_html(&clean(&release.body_html), &url);
+        // Relative links in the text name the release's own files.
+        let folder_url = cleaned(&release_folder_url(site, &release.id));
+        let links = LinkBase {
+            folder: &folder_url,
+            page: &url,
+        };
+        let body_html = absolutize_html(&clean(&release.body_html), &links);
         let attachments: Vec<ItemAttachment> = release
             .attachments
             .iter()
-            .map(|attachment| ItemAttachment::new(attachment, &url, &release.lang))
+            .map(|attachment| ItemAttachment::new(attachment, &folder_url, &release.lang))
             .collect();
-        let about = release.about.as_ref().map(|s| ItemSection::new(s, &url));
-        let contact = release.contact.as_ref().map(|s| ItemSection::new(s, &url));
+        let about = release.about.as_ref().map(|s| ItemSection::new(s, &links));
+        let contact = release
+            .contact
+            .as_ref()
+            .map(|s| ItemSection::new(s, &links));
         let mut content_html = match &dateline {
             Some(dateline) => format!(
                 "<p class=\"dateline\">{}</p>\n{body_html}",

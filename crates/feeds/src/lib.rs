@@ -27,5 +27,8 @@ mod xml;
 
 pub use feed::{FeedItems, Format, ItemCache, render_feed};
 pub use item::Entry;
-pub use pages::{TemplateError, Templates};
-pub use site::{FeedLink, Scope, Site, feed_links, release_url};
+pub use pages::{TemplateError, Templates, moved_page};
+pub use site::{
+    FeedLink, Scope, Site, feed_links, release_folder_path, release_folder_url, release_page_path,
+    release_url,
+};

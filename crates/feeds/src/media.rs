@@ -5,8 +5,9 @@
 //! Pages lay these out in their templates, from the values prepared here;
 //! feeds carry the same after the body in their HTML content (readers show
 //! only one enclosure, if any, so the content is where subscribers see every
-//! photo) and as enclosures. Attachments live beside the release's page
-//! (`releases/<id>/photo.jpg`), where the daemon publishes them.
+//! photo) and as enclosures. Attachments live in a folder beside the
+//! release's page (`releases/<id>/photo.jpg`), where the daemon publishes
+//! them.
 
 use pressroom_core::model::{Attachment, Section};
 use pressroom_core::{FileType, Lang};
@@ -32,8 +33,9 @@ pub(crate) struct ItemAttachment {
 }
 
 impl ItemAttachment {
-    /// `page_url` is the release page's absolute URL, ending with `/`.
-    pub(crate) fn new(attachment: &Attachment, page_url: &str, lang: &Lang) -> Self {
+    /// `folder_url` is the absolute URL of the release's folder, ending
+    /// with `/`.
+    pub(crate) fn new(attachment: &Attachment, folder_url: &str, lang: &Lang) -> Self {
         let format = pressroom_core::FileType::ALL
             .into_iter()
             .find(|kind| kind.media_type() == attachment.media_type)
@@ -43,7 +45,7 @@ impl ItemAttachment {
             );
         ItemAttachment {
             file_name: cleaned(&attachment.file_name),
-            url: cleaned(&format!("{page_url}{}", attachment.file_name)),
+            url: cleaned(&format!("{folder_url}{}", attachment.file_name)),
             media_type: cleaned(&attachment.media_type),
             size: attachment.size,
             size_text: human_size(attachment.size, lang),
@@ -76,10 +78,10 @@ pub(crate) struct ItemSection {
 }
 
 impl ItemSection {
-    pub(crate) fn new(section: &Section, page_url: &str) -> Self {
+    pub(crate) fn new(section: &Section, links: &crate::url::LinkBase<'_>) -> Self {
         ItemSection {
             heading: cleaned(section.heading.trim()),
-            html: crate::url::absolutize_html(&crate::xml::clean(&section.html), page_url),
+            html: crate::url::absolutize_html(&crate::xml::clean(&section.html), links),
         }
     }
 }
@@ -197,14 +199,14 @@ mod tests {
 
     #[test]
     fn photos_are_figures_and_documents_links_with_their_size() {
-        let page = "https://press.example.org/releases/r/";
+        let folder = "https://press.example.org/releases/r/";
         let attachments = [
             ItemAttachment::new(
                 &attachment("fiche.pdf", "application/pdf"),
-                page,
+                folder,
                 &lang("fr"),
             ),
-            ItemAttachment::new(&attachment("quai.jpg", "image/jpeg"), page, &lang("fr")),
+            ItemAttachment::new(&attachment("quai.jpg", "image/jpeg"), folder, &lang("fr")),
         ];
         assert_eq!(main_attachment(&attachments), Some(&attachments[1]));
         assert_eq!(main_attachment(&attachments[..1]), Some(&attachments[0]));

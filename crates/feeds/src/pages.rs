@@ -13,7 +13,7 @@
 //! `author_name`, `author_email`, `generator`) and `page`:
 //! `lang` and `dir` (`ltr`/`rtl`) for `<html>`, `title`, `description`,
 //! `canonical_url`, `root` (the relative path from the page to the site's
-//! root folder, such as `../../`: the root listing's link),
+//! root folder, such as `../`: the root listing's link),
 //! `feeds` (every feed to advertise: `title`, `url`, `media_type`, `format`),
 //! `feed_groups` (the same, grouped by scope: `title`, `url` of its listing,
 //! `links` with `format`, `url`, `media_type`) and `labels` (`comma`, `subscribe`,
@@ -26,14 +26,14 @@
 //! (ISO 8601 day), `date_text` (the day in the release's language),
 //! `dateline`, `body_html` (safe), `categories` (`name`, `path`), `author`,
 //! `published` and `updated` (RFC 3339), `attachments` (each with `path`,
-//! relative to the release page, `url`, `file_name`, `media_type`, `size`,
+//! relative to the release page, such as `<id>/photo.jpg`, `url`, `file_name`, `media_type`, `size`,
 //! `size_text` such as "1.2 MB", `format` such as "PDF", `alt`, `credit`,
 //! `is_image`), `about` and `contact` (each `heading` and `html`, safe, or
 //! none). `labels` also holds `attachments`, the heading of the attachments.
 //!
-//! Every link points to something the daemon writes: release pages under
-//! `releases/<id>/` with their attachments beside them, listings and feeds
-//! under each scope's folder.
+//! Every link points to something the daemon writes: release pages as
+//! `releases/<id>.html` with their attachments in `releases/<id>/`,
+//! listings and feeds under each scope's folder.
 
 use std::sync::Arc;
 
@@ -56,6 +56,23 @@ const BUILTIN: [(&str, &str); 3] = [
     ("release.html", include_str!("../templates/release.html")),
     ("index.html", include_str!("../templates/index.html")),
 ];
+
+/// The page left where a release's page lay before pages were files
+/// (`releases/<id>/index.html`): links to the old address (in emails sent,
+/// in readers' caches, on other sites) lead on to `url`, the page now, at
+/// once, and search engines are told it is the same page.
+pub fn moved_page(url: &str) -> Vec<u8> {
+    let url = crate::url::escape_attribute(url);
+    format!(
+        "<!DOCTYPE html>\n<html>\n<head>\n<meta charset=\"utf-8\">\n\
+         <meta name=\"robots\" content=\"noindex\">\n\
+         <link rel=\"canonical\" href=\"{url}\">\n\
+         <meta http-equiv=\"refresh\" content=\"0; url={url}\">\n\
+         <title>{url}</title>\n</head>\n\
+         <body><p><a href=\"{url}\">{url}</a></p></body>\n</html>\n"
+    )
+    .into_bytes()
+}
 
 /// The templates pages are rendered with: the built-in ones, or operator
 /// overrides of some of them.
@@ -87,14 +104,14 @@ impl Templates {
         Ok(templates)
     }
 
-    /// Renders the page of one release (`releases/<id>/index.html`).
+    /// Renders the page of one release (`releases/<id>.html`).
     pub fn render_release_page(
         &self,
         site: &Site,
         entry: &Entry<'_>,
     ) -> Result<Vec<u8>, TemplateError> {
         let item = Item::new(site, entry);
-        let root = "../../";
+        let root = "../";
         let groups = feed_groups(site, &[Scope::All, Scope::Language(item.lang.clone())]);
         let page = PageContext {
             lang: item.lang.to_string(),
@@ -372,7 +389,8 @@ struct ScopeContext {
 
 #[derive(Serialize)]
 struct AttachmentContext {
-    /// Relative to the release's page, which it sits beside.
+    /// Relative to the release's page: in the folder of the release's name
+    /// beside it.
     path: String,
     url: String,
     file_name: String,
@@ -386,9 +404,9 @@ struct AttachmentContext {
 }
 
 impl AttachmentContext {
-    fn new(attachment: &ItemAttachment) -> Self {
+    fn new(release_id: &str, attachment: &ItemAttachment) -> Self {
         AttachmentContext {
-            path: attachment.file_name.clone(),
+            path: format!("{release_id}/{}", attachment.file_name),
             url: attachment.url.clone(),
             file_name: attachment.file_name.clone(),
             media_type: attachment.media_type.clone(),
@@ -467,7 +485,7 @@ impl Object for ReleaseObject {
         Some(match key.as_str()? {
             "id" => Value::from(item.release_id.as_str()),
             "url" => Value::from(item.url.as_str()),
-            "path" => Value::from(format!("{root}releases/{}/", item.release_id)),
+            "path" => Value::from(format!("{root}releases/{}.html", item.release_id)),
             "title" => Value::from(item.title.as_str()),
             "lang" => Value::from(item.lang.to_string()),
             "dir" => Value::from(item.lang.direction()),
@@ -492,7 +510,7 @@ impl Object for ReleaseObject {
             "attachments" => Value::from(Serde(
                 item.attachments
                     .iter()
-                    .map(AttachmentContext::new)
+                    .map(|attachment| AttachmentContext::new(&item.release_id, attachment))
                     .collect::<Vec<_>>(),
             )),
             "about" => Value::from(Serde(item.about.as_ref().map(SectionContext::new))),
@@ -591,6 +609,24 @@ mod tests {
         fn check<T: Send + Sync + 'static>() {}
         check::<Templates>();
         check::<TemplateError>();
+    }
+
+    #[test]
+    fn a_moved_page_sends_browsers_and_search_engines_on_to_the_page() {
+        let page = String::from_utf8(moved_page("https://press.example.org/r/a.html?x=1&y=2"))
+            .expect("UTF-8");
+        let url = "https://press.example.org/r/a.html?x=1&amp;y=2";
+        for expected in [
+            format!("<link rel=\"canonical\" href=\"{url}\">"),
+            format!("<meta http-equiv=\"refresh\" content=\"0; url={url}\">"),
+            format!("<a href=\"{url}\">{url}</a>"),
+        ] {
+            assert!(page.contains(&expected), "{expected}\nnot in\n{page}");
+        }
+        assert!(
+            !page.contains("&y=2"),
+            "the URL is escaped everywhere: {page}"
+        );
     }
 
     #[test]

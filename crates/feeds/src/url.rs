@@ -3,7 +3,9 @@
 //! A release's HTML may hold relative links (`href="annexe.pdf"`,
 //! `src="/logo.png"`). They mean nothing in a feed reader, which shows the
 //! content away from the site, so every `href`, `src` and `cite` is resolved
-//! against the release's own URL (RFC 3986) before the HTML goes anywhere.
+//! (RFC 3986) before the HTML goes anywhere: against the release's folder,
+//! which holds its attachments (`annexe.pdf` is the one of that name), and a
+//! link within the page (`#note-1`) against the page itself.
 //!
 //! The HTML comes from `ammonia`, so it is well formed; the scanner still
 //! accepts any quoting and leaves whatever it does not understand unchanged.
@@ -13,12 +15,27 @@ use url::Url;
 /// Attributes whose value is a URL, among those the sanitizer keeps.
 const URL_ATTRIBUTES: &[&str] = &["href", "src", "cite"];
 
-/// `html` with every relative link made absolute against `base` (an absolute
-/// URL). Returns `html` unchanged if `base` is not an absolute URL.
-pub(crate) fn absolutize_html(html: &str, base: &str) -> String {
-    let Ok(base) = Url::parse(base) else {
+/// Where a release's relative links lead: `folder` is the base of links
+/// to other documents, `page` the document a link within it (`#note-1`,
+/// or an empty one) means. Both are absolute URLs.
+pub(crate) struct LinkBase<'a> {
+    pub folder: &'a str,
+    pub page: &'a str,
+}
+
+/// The parsed [`LinkBase`].
+struct Bases {
+    folder: Url,
+    page: Url,
+}
+
+/// `html` with every relative link made absolute against `base`. Returns
+/// `html` unchanged if the base is not made of absolute URLs.
+pub(crate) fn absolutize_html(html: &str, base: &LinkBase<'_>) -> String {
+    let (Ok(folder), Ok(page)) = (Url::parse(base.folder), Url::parse(base.page)) else {
         return html.to_owned();
     };
+    let base = Bases { folder, page };
     let mut out = String::with_capacity(html.len() + html.len() / 8);
     let mut rest = html;
     while let Some(start) = rest.find('<') {
@@ -41,7 +58,7 @@ pub(crate) fn absolutize_html(html: &str, base: &str) -> String {
 
 /// Copies the start tag at the beginning of `tag` into `out`, rewriting URL
 /// attributes, and returns what follows it.
-fn copy_start_tag<'a>(tag: &'a str, base: &Url, out: &mut String) -> &'a str {
+fn copy_start_tag<'a>(tag: &'a str, base: &Bases, out: &mut String) -> &'a str {
     let name_end = tag[1..]
         .find(|c: char| c.is_whitespace() || c == '>' || c == '/')
         .map_or(tag.len(), |i| i + 1);
@@ -102,11 +119,16 @@ fn copy_start_tag<'a>(tag: &'a str, base: &Url, out: &mut String) -> &'a str {
 
 /// `href` resolved against `base`; absolute URLs (any scheme) are kept as
 /// they are, and a link that cannot be resolved is left alone.
-pub(crate) fn resolve(base: &Url, href: &str) -> String {
+fn resolve(base: &Bases, href: &str) -> String {
     let href = href.trim();
+    let against = if href.is_empty() || href.starts_with('#') {
+        &base.page
+    } else {
+        &base.folder
+    };
     match Url::parse(href) {
         Ok(_) => href.to_owned(),
-        Err(url::ParseError::RelativeUrlWithoutBase) => base
+        Err(url::ParseError::RelativeUrlWithoutBase) => against
             .join(href)
             .map_or_else(|_| href.to_owned(), String::from),
         Err(_) => href.to_owned(),
@@ -155,7 +177,7 @@ fn decode_entities(value: &str) -> String {
     out
 }
 
-fn escape_attribute(value: &str) -> String {
+pub(crate) fn escape_attribute(value: &str) -> String {
     let mut out = String::with_capacity(value.len());
     for c in value.chars() {
         match c {
@@ -173,18 +195,21 @@ fn escape_attribute(value: &str) -> String {
 mod tests {
     use super::*;
 
-    const BASE: &str = "https://press.example.org/releases/2022-03-24-le-chef/";
+    const BASE: LinkBase<'static> = LinkBase {
+        folder: "https://press.example.org/releases/2022-03-24-le-chef/",
+        page: "https://press.example.org/releases/2022-03-24-le-chef.html",
+    };
 
     fn check(html: &str, expected: &str) {
         assert_eq!(
-            absolutize_html(html, BASE),
+            absolutize_html(html, &BASE),
             expected,
             "absolutizing {html:?}"
         );
     }
 
     #[test]
-    fn relative_links_resolve_against_the_release_url() {
+    fn relative_links_resolve_against_the_release_folder_and_fragments_against_its_page() {
         check(
             r#"<a href="annexe.pdf">annexe</a>"#,
             r#"<a href="https://press.example.org/releases/2022-03-24-le-chef/annexe.pdf">annexe</a>"#,
@@ -199,7 +224,11 @@ mod tests {
         );
         check(
             r##"<a href="#note-1">1</a>"##,
-            r##"<a href="https://press.example.org/releases/2022-03-24-le-chef/#note-1">1</a>"##,
+            r##"<a href="https://press.example.org/releases/2022-03-24-le-chef.html#note-1">1</a>"##,
+        );
+        check(
+            r#"<a href="">here</a>"#,
+            r#"<a href="https://press.example.org/releases/2022-03-24-le-chef.html">here</a>"#,
         );
         check(
             r#"<blockquote cite="//example.com/q">q</blockquote>"#,
@@ -258,14 +287,20 @@ mod tests {
             "<!--",
             "<a b c=>",
         ] {
-            let _ = absolutize_html(html, BASE);
+            let _ = absolutize_html(html, &BASE);
         }
     }
 
     #[test]
     fn an_unusable_base_leaves_the_html_alone() {
         assert_eq!(
-            absolutize_html(r#"<a href="x">x</a>"#, "not a url"),
+            absolutize_html(
+                r#"<a href="x">x</a>"#,
+                &LinkBase {
+                    folder: "not a url",
+                    page: "not a url either"
+                }
+            ),
             r#"<a href="x">x</a>"#
         );
     }

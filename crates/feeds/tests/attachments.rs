@@ -93,7 +93,8 @@ fn feed(format: Format, release: &Release) -> String {
     String::from_utf8(bytes).expect("UTF-8")
 }
 
-fn page_url(release: &Release) -> String {
+/// Where a release's attachments are published: the folder beside its page.
+fn folder_url(release: &Release) -> String {
     format!("https://press.example.org/releases/{}/", release.id)
 }
 
@@ -101,7 +102,7 @@ fn page_url(release: &Release) -> String {
 fn atom_has_an_enclosure_per_attachment_with_length_and_type() {
     let release = french();
     let atom = feed(Format::Atom, &release);
-    let url = page_url(&release);
+    let url = folder_url(&release);
     for (name, media_type, size) in [
         ("fiche.pdf", "application/pdf", PDF.len()),
         ("quai.jpg", "image/jpeg", JPEG.len()),
@@ -138,7 +139,7 @@ fn rss_encloses_the_first_photo() {
     let rss = feed(Format::Rss, &release);
     let expected = format!(
         "<enclosure url=\"{}quai.jpg\" length=\"{}\" type=\"image/jpeg\"/>",
-        page_url(&release),
+        folder_url(&release),
         JPEG.len()
     );
     assert!(rss.contains(&expected), "{expected}\nnot in\n{rss}");
@@ -148,7 +149,7 @@ fn rss_encloses_the_first_photo() {
     assert_eq!(media.len(), 1, "{media:?}");
     assert_eq!(
         media[0].content[0].url.as_ref().map(|u| u.as_str()),
-        Some(format!("{}quai.jpg", page_url(&release)).as_str())
+        Some(format!("{}quai.jpg", folder_url(&release)).as_str())
     );
     if let Some(xmllint) = Validator::find("xmllint") {
         xmllint.check(&["--noout"], "rss.xml", rss.as_bytes());
@@ -168,7 +169,7 @@ fn json_feed_lists_every_attachment_and_the_main_image() {
     let json: serde_json::Value =
         serde_json::from_str(&feed(Format::Json, &release)).expect("JSON");
     let item = &json["items"][0];
-    let url = page_url(&release);
+    let url = folder_url(&release);
     assert_eq!(item["image"], format!("{url}quai.jpg"));
     let attachments = item["attachments"].as_array().expect("attachments");
     assert_eq!(attachments.len(), 3);
@@ -222,17 +223,23 @@ fn the_page_shows_photos_with_alt_and_credit_documents_with_size_and_the_section
         .render_release_page(&site(), &entry(&release))
         .expect("renders");
     let page = String::from_utf8(page).expect("UTF-8");
+    // The page is `releases/<id>.html`, its files in `releases/<id>/`.
+    let id = &release.id;
     let pdf_link = format!(
-        "<a href=\"fiche.pdf\" type=\"application/pdf\">La fiche technique du quai</a> (PDF, {} octets)",
+        "<a href=\"{id}/fiche.pdf\" type=\"application/pdf\">La fiche technique du quai</a> (PDF, {} octets)",
         PDF.len()
     );
+    let photo = format!(
+        "<img src=\"{id}/quai.jpg\" alt=\"Le quai électrifié à l&#39;aube\" loading=\"lazy\">"
+    );
+    let plan = format!("<img src=\"{id}/plan.png\" alt=\"plan\"");
     for expected in [
         "<h2>Photos et documents</h2>",
-        "<img src=\"quai.jpg\" alt=\"Le quai électrifié à l&#39;aube\" loading=\"lazy\">",
+        &photo,
         "<figcaption class=\"credit\">Photo : Jeanne Roe / Port de Nantes</figcaption>",
         &pdf_link,
         // A dropped file the front matter does not describe: its name's words.
-        "<img src=\"plan.png\" alt=\"plan\"",
+        &plan,
         "<section class=\"about\" dir=\"ltr\">\n<h2>À propos du Port de Nantes</h2>",
         "<section class=\"contact\" dir=\"ltr\">\n<h2>Contact presse</h2>",
     ] {

@@ -5,7 +5,7 @@ mod support;
 
 use chrono::{DateTime, FixedOffset};
 use feed_rs::model::Feed;
-use pressroom_feeds::{Entry, Format, Scope, Site, release_url, render_feed};
+use pressroom_feeds::{Entry, Format, Scope, Site, release_folder_url, release_url, render_feed};
 use support::{
     Validator, atom_grammar, entries, is_xml_char, lang, poisoned, releases, site, time,
 };
@@ -296,7 +296,8 @@ fn a_language_feed_is_in_its_language() {
 fn links_inside_content_are_absolute() {
     let stored = releases();
     let english = &stored[0];
-    let base = release_url(&site(), &english.release.id);
+    // Relative links name the release's own files, in the folder beside its page.
+    let base = release_folder_url(&site(), &english.release.id);
     assert!(
         english.release.body_html.contains(r#"href="annexe.pdf""#),
         "the test release has a relative link"

@@ -6,7 +6,9 @@ mod support;
 use std::collections::BTreeSet;
 
 use pressroom_core::slug::category_slug;
-use pressroom_feeds::{Entry, Format, Scope, TemplateError, Templates, feed_links, release_url};
+use pressroom_feeds::{
+    Entry, Format, Scope, TemplateError, Templates, feed_links, release_folder_url, release_url,
+};
 use support::{Stored, entries, is_xml_char, lang, parse, poisoned, releases, site, time};
 
 fn html(bytes: Vec<u8>) -> String {
@@ -151,7 +153,7 @@ fn the_page_has_the_essentials_of_a_document() {
 fn the_body_is_included_as_sanitized_html_with_absolute_links() {
     let stored = releases();
     let page = release_page(&Templates::builtin(), &stored[0].entry());
-    let url = release_url(&site(), &stored[0].release.id);
+    let url = release_folder_url(&site(), &stored[0].release.id);
     assert!(
         page.contains("<p>The Aberdeen Tidal Consortium has awarded"),
         "{page}"
@@ -231,7 +233,7 @@ fn a_listing_advertises_its_own_feeds_and_lists_its_releases() {
     );
     assert!(
         page.contains(&format!(
-            "<a href=\"../../releases/{}/\">",
+            "<a href=\"../../releases/{}.html\">",
             stored[2].release.id
         )),
         "{page}"
@@ -286,7 +288,7 @@ fn published_paths(stored: &[Stored]) -> BTreeSet<String> {
         for category in &item.release.categories {
             scopes.insert(format!("category/{}/", category_slug(category)));
         }
-        paths.insert(format!("releases/{}/index.html", item.release.id));
+        paths.insert(format!("releases/{}.html", item.release.id));
     }
     for dir in scopes {
         paths.insert(format!("{dir}index.html"));
@@ -307,7 +309,7 @@ fn every_link_in_a_page_leads_to_a_published_file() {
         .iter()
         .map(|item| {
             (
-                format!("releases/{}/", item.release.id),
+                format!("releases/{}.html", item.release.id),
                 release_page(&templates, &item.entry()),
             )
         })
@@ -320,13 +322,13 @@ fn every_link_in_a_page_leads_to_a_published_file() {
     scopes.extend(["Énergie verte", "Défense", "Energy"].map(Scope::category));
     for scope in &scopes {
         pages.push((
-            scope.dir(),
+            format!("{}index.html", scope.dir()),
             index_page(&templates, scope, &entries(&stored)),
         ));
     }
-    for (dir, page) in &pages {
+    for (page_path, page) in &pages {
         let page_url =
-            url::Url::parse(&format!("{}{dir}", site.base_url)).expect("a valid page URL");
+            url::Url::parse(&format!("{}{page_path}", site.base_url)).expect("a valid page URL");
         for href in attribute_values(page, "href")
             .into_iter()
             .chain(attribute_values(page, "src"))
@@ -342,11 +344,14 @@ fn every_link_in_a_page_leads_to_a_published_file() {
             } else {
                 path.to_owned()
             };
-            // Files beside a release (annexe.pdf) are linked by the editor, not by us.
-            let attachment = path.starts_with("releases/") && !path.ends_with("/index.html");
+            // Files in a release's folder (annexe.pdf) are linked by the
+            // editor, not by us.
+            let attachment = path
+                .strip_prefix("releases/")
+                .is_some_and(|rest| rest.contains('/') && !rest.ends_with("/index.html"));
             assert!(
                 attachment || published.contains(&path),
-                "{dir}index.html links to {href}, which is not published"
+                "{page_path} links to {href}, which is not published"
             );
         }
     }
