@@ -18,6 +18,7 @@ use std::collections::BTreeSet;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use anyhow::Context;
 use chrono::{DateTime, FixedOffset, NaiveTime, TimeZone, Utc};
@@ -1136,27 +1137,45 @@ fn parallelism() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get().min(4))
 }
 
-/// `f` over `items` on [`parallelism`] threads, results in the items' order.
-/// A panic in a thread goes on in the caller.
+/// `f` over `items` on [`parallelism`] threads (the caller's among them),
+/// results in the items' order. Each thread takes the next item as soon as
+/// it is done with one, so that a few long releases in one half of a batch
+/// do not leave the other core idle until the batch ends. A panic in a
+/// thread goes on in the caller.
 fn parallel_map<'a, T: Sync, R: Send>(items: &'a [T], f: impl Fn(&'a T) -> R + Sync) -> Vec<R> {
     let threads = parallelism().min(items.len());
     if threads <= 1 {
         return items.iter().map(f).collect();
     }
-    let chunk = items.len().div_ceil(threads);
+    let next = AtomicUsize::new(0);
+    let work = || {
+        let mut done = Vec::new();
+        loop {
+            let index = next.fetch_add(1, Ordering::Relaxed);
+            let Some(item) = items.get(index) else {
+                return done;
+            };
+            done.push((index, f(item)));
+        }
+    };
+    let mut results: Vec<Option<R>> = std::iter::repeat_with(|| None).take(items.len()).collect();
     std::thread::scope(|scope| {
-        let handles: Vec<_> = items
-            .chunks(chunk)
-            .map(|chunk| scope.spawn(|| chunk.iter().map(&f).collect::<Vec<R>>()))
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|handle| match handle.join() {
-                Ok(results) => results,
+        let helpers: Vec<_> = (1..threads).map(|_| scope.spawn(work)).collect();
+        let mut done = vec![work()];
+        for helper in helpers {
+            match helper.join() {
+                Ok(theirs) => done.push(theirs),
                 Err(panic) => std::panic::resume_unwind(panic),
-            })
-            .collect()
-    })
+            }
+        }
+        for (index, result) in done.into_iter().flatten() {
+            results[index] = Some(result);
+        }
+    });
+    results
+        .into_iter()
+        .map(|result| result.expect("each index is taken by exactly one thread"))
+        .collect()
 }
 
 /// Locks a mutex, going on with its data if a thread panicked holding it
@@ -1325,6 +1344,35 @@ mod tests {
     fn workspace(dir: &Path) -> Workspace {
         let settings = Settings::parse("", dir).unwrap();
         Workspace::open(settings).unwrap()
+    }
+
+    #[test]
+    fn parallel_map_keeps_the_items_order_and_calls_f_once_per_item() {
+        let items: Vec<u64> = (0..1000).collect();
+        let calls = AtomicUsize::new(0);
+        let squares = parallel_map(&items, |&n| {
+            calls.fetch_add(1, Ordering::Relaxed);
+            // Uneven work: every tenth item is slow.
+            if n % 10 == 0 {
+                std::thread::sleep(std::time::Duration::from_micros(200));
+            }
+            n * n
+        });
+        assert_eq!(squares, items.iter().map(|n| n * n).collect::<Vec<_>>());
+        assert_eq!(calls.load(Ordering::Relaxed), items.len());
+        assert!(parallel_map(&[] as &[u64], |&n| n).is_empty());
+    }
+
+    #[test]
+    #[should_panic(expected = "item 700")]
+    fn a_panic_in_parallel_map_goes_on_in_the_caller() {
+        let items: Vec<u64> = (0..1000).collect();
+        parallel_map(&items, |&n| {
+            if n == 700 {
+                panic!("item {n}");
+            }
+            n
+        });
     }
 
     #[test]
