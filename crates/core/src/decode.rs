@@ -80,6 +80,14 @@ fn scan(bytes: &[u8]) -> Scan {
     };
     let mut index = 0;
     while index < bytes.len() {
+        // Most of a release is plain ASCII: eight such bytes at a time.
+        if let Some(eight) = bytes.get(index..index + 8) {
+            let word = u64::from_le_bytes(eight.try_into().expect("eight bytes"));
+            if is_printable_ascii(word) {
+                index += 8;
+                continue;
+            }
+        }
         let byte = bytes[index];
         match byte {
             b'\r' => scan.line_endings = true,
@@ -109,6 +117,24 @@ fn scan(bytes: &[u8]) -> Scan {
     scan
 }
 
+/// Whether all eight bytes of `word` are printable ASCII (U+0020..U+007E),
+/// which [`scan`] may step over: nothing there is a line ending, a control
+/// or a character NFC may change.
+fn is_printable_ascii(word: u64) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    if word & HIGH != 0 {
+        return false;
+    }
+    // With every high bit clear, a byte below 0x20 borrows into its own high
+    // bit when 0x20 is taken from it, and only then; likewise for DEL (0x7F)
+    // once it is turned into zero.
+    let below_space = word.wrapping_sub(ONES * 0x20) & !word & HIGH;
+    let del = word ^ (ONES * 0x7F);
+    let has_del = del.wrapping_sub(ONES) & !del & HIGH;
+    below_space == 0 && has_del == 0
+}
+
 fn decode_utf8_or_legacy(bytes: &[u8], warnings: &mut Vec<Warning>) -> Result<String, ParseError> {
     if let Some(offset) = memchr_nul(bytes) {
         return Err(ParseError::Binary { offset });
@@ -129,7 +155,7 @@ fn decode_utf16(bytes: &[u8], encoding: &'static encoding_rs::Encoding) -> Strin
 }
 
 fn memchr_nul(bytes: &[u8]) -> Option<usize> {
-    bytes.iter().position(|&b| b == 0)
+    memchr::memchr(0, bytes)
 }
 
 /// CRLF and lone CR become LF; so do the Unicode line and paragraph separators
@@ -199,6 +225,62 @@ fn remove_control_characters(text: &str) -> (Cow<'_, str>, usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn what_needs_cleaning_is_found_at_any_offset_in_long_ascii_text() {
+        // (inserted, what decoding makes of it)
+        let cases = [
+            ("\r\n", "\n"),
+            ("\r", "\n"),
+            ("\u{85}", "\n"),
+            ("\u{2028}", "\n"),
+            ("\u{1}", ""),
+            ("\u{7f}", ""),
+            ("\u{9b}", ""),
+            ("\u{fffe}", ""),
+            ("e\u{301}", "\u{e9}"),
+        ];
+        for (inserted, expected) in cases {
+            for offset in 0..17 {
+                let plain = "Le port de Nantes electrifie son quai";
+                let text = format!("{}{inserted}{}", &plain[..offset], &plain[offset..]);
+                let mut warnings = Vec::new();
+                let decoded = decode(text.as_bytes(), &mut warnings).expect("decodes");
+                assert_eq!(
+                    decoded,
+                    format!("{}{expected}{}", &plain[..offset], &plain[offset..]),
+                    "{inserted:?} at {offset}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn eight_printable_ascii_bytes_are_told_apart_from_anything_else() {
+        let word = |bytes: &[u8; 8]| u64::from_le_bytes(*bytes);
+        assert!(is_printable_ascii(word(b"Paris, 3")));
+        assert!(is_printable_ascii(word(b" ~!09AZ}")));
+        for special in [0x00, b'\t', b'\n', b'\r', 0x1F, 0x7F, 0x80, 0xC2, 0xFF] {
+            for position in 0..8 {
+                let mut bytes = *b"abcdefgh";
+                bytes[position] = special;
+                assert!(
+                    !is_printable_ascii(word(&bytes)),
+                    "{special:#04x} at {position}"
+                );
+            }
+        }
+        // Every single byte, alone among printable ones, as the loop sees it.
+        for byte in 0..=255u8 {
+            let mut bytes = *b"        ";
+            bytes[3] = byte;
+            assert_eq!(
+                is_printable_ascii(word(&bytes)),
+                (0x20..=0x7E).contains(&byte),
+                "{byte:#04x}"
+            );
+        }
+    }
 
     fn check(bytes: &[u8], expected: &str, expected_warnings: usize) {
         let mut warnings = Vec::new();
