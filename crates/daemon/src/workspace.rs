@@ -1137,11 +1137,13 @@ fn parallelism() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get().min(4))
 }
 
-/// `f` over `items` on [`parallelism`] threads (the caller's among them),
-/// results in the items' order. Each thread takes the next item as soon as
-/// it is done with one, so that a few long releases in one half of a batch
-/// do not leave the other core idle until the batch ends. A panic in a
-/// thread goes on in the caller.
+/// `f` over `items` on [`parallelism`] threads, results in the items'
+/// order. Each thread takes the next item as soon as it is done with one,
+/// so that a few long releases in one half of a batch do not leave the
+/// other core idle until the batch ends. The caller only waits: when it
+/// parsed too, the memory its allocator kept for that work (the producer
+/// of a backlog lives as long as the backlog) took the peak of an archive
+/// of 100,000 from 76 MB to 96. A panic in a thread goes on in the caller.
 fn parallel_map<'a, T: Sync, R: Send>(items: &'a [T], f: impl Fn(&'a T) -> R + Sync) -> Vec<R> {
     let threads = parallelism().min(items.len());
     if threads <= 1 {
@@ -1160,10 +1162,10 @@ fn parallel_map<'a, T: Sync, R: Send>(items: &'a [T], f: impl Fn(&'a T) -> R + S
     };
     let mut results: Vec<Option<R>> = std::iter::repeat_with(|| None).take(items.len()).collect();
     std::thread::scope(|scope| {
-        let helpers: Vec<_> = (1..threads).map(|_| scope.spawn(work)).collect();
-        let mut done = vec![work()];
-        for helper in helpers {
-            match helper.join() {
+        let workers: Vec<_> = (0..threads).map(|_| scope.spawn(work)).collect();
+        let mut done = Vec::with_capacity(threads);
+        for worker in workers {
+            match worker.join() {
                 Ok(theirs) => done.push(theirs),
                 Err(panic) => std::panic::resume_unwind(panic),
             }
