@@ -352,7 +352,7 @@ impl Workspace {
                 journal,
                 store,
             };
-            let remover = match ingest.start_remover(scope) {
+            let remover = match ingest.start_remover(scope, units.len()) {
                 Ok(remover) => remover,
                 Err(error) => {
                     self.outputs_begun = None;

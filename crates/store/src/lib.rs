@@ -39,7 +39,7 @@ pub use error::StoreError;
 /// product: see [`pressroom_core::slug::category_slug`]).
 pub use pressroom_core::slug::category_slug;
 pub use schema::SCHEMA_VERSION;
-pub use store::Store;
+pub use store::{LogCheckpointer, Store};
 pub use text::ReleaseText;
 
 /// A release as stored: its latest version and what the store knows of it.

@@ -235,3 +235,59 @@ fn fill_a_batch_and_wait(path: &str) {
         }
     });
 }
+
+#[test]
+fn a_checkpoint_from_another_thread_puts_committed_releases_in_the_database_file() {
+    let mut temp = TempStore::new();
+    temp.store.defer_commit_sync().unwrap();
+    let checkpointer = temp
+        .store
+        .log_checkpointer()
+        .unwrap()
+        .expect("a file store keeps a log");
+    // The schema, which opening the store wrote to the log.
+    checkpointer.checkpoint().unwrap();
+    let store_group = |store: &mut Store, first: usize| {
+        store
+            .batch(|store| {
+                for n in first..first + 200 {
+                    let name = format!("r{n}");
+                    store.store(version(
+                        release(&name, "fr", &["Port"]),
+                        &format!("{name}.txt"),
+                        "v1",
+                        at("2024-03-21T10:00:00Z"),
+                    ))?;
+                }
+                Ok::<_, StoreError>(())
+            })
+            .unwrap();
+    };
+    store_group(&mut temp.store, 0);
+    // Only the log holds the group: a copy of the database file alone
+    // has none of it.
+    let releases_in_file_alone = |temp: &TempStore| {
+        let copy = temp.folder.path().join("copy.db");
+        std::fs::copy(&temp.path, &copy).unwrap();
+        let count = rusqlite::Connection::open(&copy)
+            .unwrap()
+            .query_row("SELECT count(*) FROM releases", [], |row| {
+                row.get::<_, i64>(0)
+            })
+            .unwrap();
+        std::fs::remove_file(&copy).unwrap();
+        count
+    };
+    assert_eq!(releases_in_file_alone(&temp), 0);
+
+    // Checkpointed on another thread while the store writes the next group.
+    let checkpointer = std::thread::scope(|scope| {
+        let checkpoint = scope.spawn(move || checkpointer.checkpoint().map(|()| checkpointer));
+        store_group(&mut temp.store, 200);
+        checkpoint.join().unwrap().unwrap()
+    });
+    assert!(releases_in_file_alone(&temp) >= 200);
+    checkpointer.checkpoint().unwrap();
+    assert_eq!(releases_in_file_alone(&temp), 400);
+    assert_eq!(temp.store.count().unwrap(), 400);
+}

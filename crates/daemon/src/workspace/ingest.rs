@@ -34,7 +34,7 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use chrono::{DateTime, Utc};
 use pressroom_core::{DroppedFile, Release, parse_release_group};
-use pressroom_store::{NewVersion, ReleaseText, Store, Stored, StoredRelease};
+use pressroom_store::{LogCheckpointer, NewVersion, ReleaseText, Store, Stored, StoredRelease};
 
 use super::{
     Dirty, FileOutcome, categories_of, hex_sha256, parallel_map, published_time, relative_path,
@@ -95,7 +95,7 @@ impl Ingest<'_> {
         sink: &mut dyn IngestSink,
     ) -> anyhow::Result<()> {
         std::thread::scope(|scope| {
-            let remover = self.start_remover(scope)?;
+            let remover = self.start_remover(scope, units.len())?;
             let stored = self.store_all(units, dirty, sink, &remover);
             let removed = remover.finish();
             stored.and(removed)
@@ -108,12 +108,29 @@ impl Ingest<'_> {
     /// files from the inbox, off the store's thread (a backlog's
     /// bottleneck). A power cut before that flush undoes the group's
     /// commit, whose files are still in the inbox.
+    ///
+    /// For a backlog (at least [`BATCH_SIZE`] `units`), the remover also
+    /// checkpoints the store's log after each group, through a connection
+    /// of its own, while the next group is stored or the outputs are
+    /// rendered: left for the end, the checkpoint of 10,000 releases kept
+    /// one core busy for a seventh of the run while the other waited.
     pub fn start_remover<'scope, 'u: 'scope>(
         &mut self,
         scope: &'scope std::thread::Scope<'scope, '_>,
+        units: usize,
     ) -> anyhow::Result<Remover<'scope, 'u>> {
         let log = self.store.defer_commit_sync()?;
-        Ok(Remover::start(scope, self.settings.archive.clone(), log))
+        let checkpointer = if units >= BATCH_SIZE {
+            self.store.log_checkpointer()?
+        } else {
+            None
+        };
+        Ok(Remover::start(
+            scope,
+            self.settings.archive.clone(),
+            log,
+            checkpointer,
+        ))
     }
 
     /// Stores `units` and hands each committed group to `remover`, which
@@ -274,6 +291,7 @@ impl<'scope, 'u: 'scope> Remover<'scope, 'u> {
         scope: &'scope std::thread::Scope<'scope, '_>,
         archive: PathBuf,
         log: Option<PathBuf>,
+        checkpointer: Option<LogCheckpointer>,
     ) -> Self {
         let (groups, committed) = mpsc::channel::<Committed<'u>>();
         let thread = scope.spawn(move || {
@@ -287,7 +305,17 @@ impl<'scope, 'u: 'scope> Remover<'scope, 'u> {
                     .archived
                     .flush(&archive)
                     .with_context(|| format!("cannot flush '{}' to disk", archive.display()))?;
-                committed.units.into_iter().try_for_each(remove_from_inbox)
+                committed
+                    .units
+                    .into_iter()
+                    .try_for_each(remove_from_inbox)?;
+                if let Some(checkpointer) = &checkpointer
+                    && let Err(error) = checkpointer.checkpoint()
+                {
+                    // The regeneration checkpoints again; nothing is lost.
+                    tracing::warn!("{error}");
+                }
+                Ok(())
             })
         });
         Remover { groups, thread }
