@@ -807,3 +807,30 @@ fn check_reports_a_release_folder_with_its_attachments_and_sections() {
         "{readable}"
     );
 }
+
+#[test]
+fn a_file_of_a_first_version_leaves_with_the_second_in_the_same_run() {
+    let workspace = TestWorkspace::new(&[]);
+    // Sorted names: the version with a PDF is ingested first.
+    workspace.drop_file(
+        "1-annonce.md",
+        "---\nid: quai\n---\n# Le quai\n\nNANTES, 3 mars 2024 – Avec sa fiche.\n",
+    );
+    workspace.drop_file("1-annonce.pdf", pdf("fiche"));
+    workspace.drop_file(
+        "2-annonce.md",
+        "---\nid: quai\n---\n# Le quai\n\nNANTES, 3 mars 2024 – Sans fiche.\n",
+    );
+    let summary = workspace.publish(0);
+    assert!(summary.contains("published 1, updated 1"), "{summary}");
+    assert!(
+        workspace
+            .read("public/releases/quai.html")
+            .contains("Sans fiche")
+    );
+    assert!(
+        !workspace.path("public/releases/quai").exists(),
+        "the first version's file is gone, and its folder"
+    );
+    read_every_feed(&workspace);
+}

@@ -10,7 +10,7 @@ use std::os::unix::net::UnixDatagram;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use support::{TestWorkspace, read_feed, text, wait_for};
+use support::{BASE_URL, TestWorkspace, read_feed, text, wait_for};
 
 const DEADLINE: Duration = Duration::from_secs(20);
 
@@ -640,6 +640,20 @@ fn serve_answers_with_feed_types_validators_gzip_and_never_outside_public() {
         .read_to_string(&mut decoded)
         .unwrap();
     assert!(decoded.contains("Servi par HTTP"));
+
+    // A page's address before pages were files leads to the page now.
+    let page = read_feed(&workspace.public(), "atom.xml").feed.entries[0].links[0]
+        .href
+        .clone();
+    let page_path = page.strip_prefix(BASE_URL.trim_end_matches('/')).unwrap();
+    let old_path = format!("{}/", page_path.strip_suffix(".html").unwrap());
+    for old in [old_path.as_str(), old_path.trim_end_matches('/')] {
+        let (status, headers, _) = get(old, "");
+        assert_eq!(status, 301, "{old}");
+        assert_eq!(header(&headers, "location"), Some(page_path), "{old}");
+    }
+    assert_eq!(get(page_path, "").0, 200);
+    assert_eq!(get("/releases/no-such-release/", "").0, 404);
 
     let secret = std::fs::read_to_string(workspace.config()).unwrap();
     for path in [

@@ -305,8 +305,10 @@ mod tests {
                 "{c:?}"
             );
         }
-        // Never the second of a composition, whatever comes first (every
-        // composable first character is in the Basic Multilingual Plane).
+        // Never the second of a composition, whatever comes first. (Only
+        // first characters from the Basic Multilingual Plane are tried:
+        // scripts beyond it compose only with marks of their own, beyond
+        // it too, and none of these is one.)
         for first in ('\u{0}'..='\u{FFFF}').filter(|c| !c.is_ascii()) {
             for &c in &stable {
                 assert_eq!(compose(first, c), None, "{first:?} + {c:?}");

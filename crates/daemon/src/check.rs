@@ -239,7 +239,7 @@ struct JsonRelease<'a> {
 
 #[derive(Serialize)]
 struct JsonAttachment<'a> {
-    /// The name it is published under, beside the release's page.
+    /// The name it is published under, in the release's folder beside its page.
     file: &'a str,
     /// The name it was dropped under, or null for an image inside the document.
     source: Option<&'a str>,

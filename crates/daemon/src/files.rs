@@ -376,7 +376,12 @@ enum FlushWork {
 impl FlushWork {
     fn run(self) -> io::Result<()> {
         match self {
-            FlushWork::Folder(path) => sync_folder(&path),
+            FlushWork::Folder(path) => match sync_folder(&path) {
+                // Removed since (a release's folder emptied by an update):
+                // nothing of ours left in it to flush.
+                Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(()),
+                flushed => flushed,
+            },
             FlushWork::File(path) => match File::open(path) {
                 Ok(handle) => handle.sync_data(),
                 // Replaced or removed since: nothing of ours to flush.
@@ -828,18 +833,20 @@ mod tests {
             if as_added {
                 pending.flush_as_added();
             }
-            let gone = dir.path().join("fr").join("atom.xml");
-            write_if_changed(&gone, b"<feed/>").unwrap();
-            pending.add(&gone);
-            // Its folder goes before the flush, which must flush it.
+            let broken = dir.path().join("fr").join("sub").join("atom.xml");
+            write_if_changed(&broken, b"<feed/>").unwrap();
+            pending.add(&broken);
+            // A file takes the place of a folder above it before the flush,
+            // which then cannot open the folder to flush.
             fs::remove_dir_all(dir.path().join("fr")).unwrap();
+            fs::write(dir.path().join("fr"), b"not a folder").unwrap();
 
             let error = pending
                 .flush(dir.path())
-                .expect_err("a folder to flush is gone");
+                .expect_err("a folder to flush cannot be opened");
             assert_eq!(
                 error.kind(),
-                io::ErrorKind::NotFound,
+                io::ErrorKind::NotADirectory,
                 "as added: {as_added}"
             );
             assert_eq!(
@@ -850,6 +857,26 @@ mod tests {
             pending
                 .flush(dir.path())
                 .expect("a flush starts afresh after a failure");
+        }
+    }
+
+    #[test]
+    fn a_folder_removed_before_the_flush_has_nothing_left_to_flush() {
+        for as_added in [false, true] {
+            let dir = tempfile::tempdir().unwrap();
+            let mut pending = PendingFlush::default();
+            if as_added {
+                pending.flush_as_added();
+            }
+            // A release's attachment, then an update without it that
+            // removes the release's folder, in one run.
+            let photo = dir.path().join("releases").join("r").join("photo.jpg");
+            write_if_changed(&photo, b"jpeg").unwrap();
+            pending.add(&photo);
+            fs::remove_dir_all(dir.path().join("releases").join("r")).unwrap();
+            pending
+                .flush(dir.path())
+                .unwrap_or_else(|error| panic!("as added: {as_added}: {error}"));
         }
     }
 

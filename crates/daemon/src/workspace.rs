@@ -976,8 +976,10 @@ impl Outputs<'_> {
     /// archive when the published file is missing or differs, and removes
     /// files of earlier versions that the release no longer has.
     fn write_attachments(&self, stored: &StoredRelease) -> anyhow::Result<usize> {
-        let never_updated = stored.updated == stored.first_ingested;
-        if stored.release.attachments.is_empty() && never_updated {
+        // The first version (two versions of a new release in one run are
+        // revisions 1 and 2, though stored at the same instant).
+        let first_version = stored.revision == 1;
+        if stored.release.attachments.is_empty() && first_version {
             // No version had files to publish or to remove: not even a
             // look for a folder (a backlog's pages are written by the
             // thousand).
@@ -1057,7 +1059,7 @@ impl Outputs<'_> {
         })
     }
 
-    /// Writes a file of a release's folder (its page, its attachments) like
+    /// Writes a release's page or one of its attachments like
     /// [`Outputs::write_output`], but a new one in place: no feed links to
     /// it before it is complete.
     fn write_release_file(&self, path: &Path, bytes: &[u8]) -> anyhow::Result<bool> {

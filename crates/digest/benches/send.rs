@@ -133,7 +133,7 @@ impl Fixture {
                           d’euros pour la rénovation énergétique des lycées, avec des \
                           travaux prévus dès l’été."
                     .to_owned(),
-                url: format!("https://press.example.org/releases/2024-03-{n:02}-communique/"),
+                url: format!("https://press.example.org/releases/2024-03-{n:02}-communique.html"),
                 lang: fr.clone(),
             })
             .collect();

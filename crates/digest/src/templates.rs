@@ -291,7 +291,7 @@ impl Context {
             },
             releases: vec![ReleaseContext {
                 title: "Sample release".to_owned(),
-                url: "https://press.example.org/releases/sample/".to_owned(),
+                url: "https://press.example.org/releases/sample.html".to_owned(),
                 date: "2022-03-24".to_owned(),
                 date_text: "24 March 2022".to_owned(),
                 place: "PARIS".to_owned(),
@@ -326,7 +326,7 @@ mod tests {
         assert!(
             rendered
                 .html
-                .contains("href=\"https://press.example.org/releases/sample/\"")
+                .contains("href=\"https://press.example.org/releases/sample.html\"")
         );
     }
 

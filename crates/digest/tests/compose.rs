@@ -58,7 +58,7 @@ fn release(title: &str, language: &str, day: u32) -> DigestRelease {
         summary: format!(
             "Résumé de « {title} », avec assez de texte pour remplir une ligne ou deux."
         ),
-        url: format!("https://press.example.org/releases/2024-03-{day:02}-release/"),
+        url: format!("https://press.example.org/releases/2024-03-{day:02}-release.html"),
         lang: lang(language),
     }
 }
@@ -222,14 +222,14 @@ fn a_french_digest_has_every_header_a_bulk_message_needs() {
     assert!(text.contains("Énergie : l’État accélère"), "{text}");
     assert!(text.contains("PARIS, 21 mars 2024"), "{text}");
     assert!(text.contains("PARIS, 1er mars 2024"), "{text}");
-    assert!(text.contains("https://press.example.org/releases/2024-03-21-release/"));
+    assert!(text.contains("https://press.example.org/releases/2024-03-21-release.html"));
     assert!(text.contains("Se désabonner: https://press.example.org/u/weekly/"));
     assert!(text.contains("25 mars 2024"));
 
     let html = body_html(&message);
     assert!(html.contains(r#"<html lang="fr" dir="ltr">"#), "{html}");
     assert!(html.contains(
-        r#"<a href="https://press.example.org/releases/2024-03-21-release/" style="color:#1d4ed8;text-decoration:none;">Énergie : l’État accélère</a>"#
+        r#"<a href="https://press.example.org/releases/2024-03-21-release.html" style="color:#1d4ed8;text-decoration:none;">Énergie : l’État accélère</a>"#
     ));
     assert!(html.contains("Résumé de « Contrat signé à Göteborg »"));
     assert!(html.contains("PARIS, 1er mars 2024"));

@@ -67,7 +67,7 @@ fn digests(recipients: &[String]) -> Vec<Email> {
         date: NaiveDate::from_ymd_opt(2024, 3, 21),
         place: Some("PARIS".to_owned()),
         summary: "Résumé.".to_owned(),
-        url: "https://press.example.org/releases/un/".to_owned(),
+        url: "https://press.example.org/releases/un.html".to_owned(),
         lang: fr.clone(),
     }];
     let now = DateTime::parse_from_rfc3339("2024-03-25T08:00:00+01:00").expect("valid");

@@ -41,7 +41,7 @@ pub(crate) struct Author {
 pub(crate) struct Item {
     /// The permanent tag URI.
     pub id: String,
-    /// The release's id, which names its page's folder.
+    /// The release's id, which names its page and its attachments' folder.
     pub release_id: String,
     pub url: String,
     pub title: String,

@@ -19,11 +19,11 @@ use crate::StoreError;
 /// The schema version this build writes and reads.
 pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;
 
-/// How long a connection waits for another process's write (the daemon and a
-/// `pressroom retract` run at the same time) before giving up.
 /// The page size of a new store file, in bytes.
 pub(crate) const PAGE_SIZE: u32 = 16 * 1024;
 
+/// How long a connection waits for another process's write (the daemon and a
+/// `pressroom retract` run at the same time) before giving up.
 pub(crate) const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Migration `n` is entry `n - 1`: 1 creates the releases, their

@@ -246,8 +246,9 @@ impl Store {
     /// Commits also stop checkpointing the log into the database file once
     /// it holds a thousand pages, which made every commit of a backlog's
     /// group wait on the disk twice (a sixth of a second): the log grows
-    /// until [`Store::sync_commits`], and the caller's [`Store::checkpoint`]
-    /// then copies it at once, while it flushes its own files.
+    /// until [`Store::sync_commits`]: the caller checkpoints it, with a
+    /// [`LogCheckpointer`] as groups commit and with [`Store::checkpoint`]
+    /// while it flushes its own files.
     pub fn defer_commit_sync(&mut self) -> Result<Option<std::path::PathBuf>, StoreError> {
         let Some(log) = self.log_path() else {
             return Ok(None);
@@ -1116,7 +1117,9 @@ impl LogCheckpointer {
     /// it, as [`Store::checkpoint`] does, without waiting for the store's
     /// writer (what it writes meanwhile stays in the log). The database
     /// file is flushed before the log may be reused, whatever the store's
-    /// `synchronous` setting: this connection keeps SQLite's default.
+    /// `synchronous` setting: this connection keeps SQLite's default. `Ok`
+    /// also when another checkpoint was under way (this one then copies
+    /// nothing; the next does).
     pub fn checkpoint(&self) -> Result<(), StoreError> {
         self.conn
             .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))

@@ -146,6 +146,29 @@ pub fn percent_decode(raw: &str) -> Option<String> {
     String::from_utf8(out).ok()
 }
 
+/// Where a release's page lay before pages were files (`releases/<id>/`)
+/// leads to its page now (`releases/<id>.html`): links in digests sent,
+/// readers and other sites keep working even where the redirect page the
+/// upgrade left there is gone (`public/` wiped and rendered again, say).
+/// `None` for any other path, or when the folder holds a page of its own.
+fn moved_release_page(public: &Path, relative: &Path, raw_path: &str) -> Option<String> {
+    let mut parts = relative.components();
+    let (Some(Component::Normal(releases)), Some(Component::Normal(id)), None) =
+        (parts.next(), parts.next(), parts.next())
+    else {
+        return None;
+    };
+    if releases != "releases" || public.join(relative).join("index.html").is_file() {
+        return None;
+    }
+    let page = format!("{}.html", id.to_str()?);
+    public
+        .join("releases")
+        .join(page)
+        .is_file()
+        .then(|| format!("{}.html", raw_path.trim_end_matches('/')))
+}
+
 fn respond(
     public: &Path,
     relative: &Path,
@@ -153,6 +176,13 @@ fn respond(
     headers: &HeaderMap,
     head: bool,
 ) -> Response {
+    if let Some(location) = moved_release_page(public, relative, raw_path) {
+        return (
+            StatusCode::MOVED_PERMANENTLY,
+            [(header::LOCATION, location)],
+        )
+            .into_response();
+    }
     let mut path = public.join(relative);
     if path.is_dir() {
         if !raw_path.ends_with('/') {

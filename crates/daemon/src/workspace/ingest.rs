@@ -119,12 +119,18 @@ impl Ingest<'_> {
         scope: &'scope std::thread::Scope<'scope, '_>,
         units: usize,
     ) -> anyhow::Result<Remover<'scope, 'u>> {
-        let log = self.store.defer_commit_sync()?;
+        // Before commits stop waiting for the disk: nothing may fail
+        // between that and the remover that flushes them.
         let checkpointer = if units >= BATCH_SIZE {
-            self.store.log_checkpointer()?
+            // Only time is at stake: without it, the end checkpoints all.
+            self.store.log_checkpointer().unwrap_or_else(|error| {
+                tracing::warn!("{error}");
+                None
+            })
         } else {
             None
         };
+        let log = self.store.defer_commit_sync()?;
         Ok(Remover::start(
             scope,
             self.settings.archive.clone(),
