@@ -1351,6 +1351,23 @@ mod tests {
     }
 
     #[test]
+    fn outputs_made_before_pages_were_files_are_rendered_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let workspace = workspace(dir.path());
+        let (_, template_sources) = load_templates(None).unwrap();
+        // The fingerprint as layout 1 wrote it, for the same settings.
+        let layout_1 = hex_sha256(
+            format!(
+                "{}\n{:?}\n{template_sources:?}",
+                env!("CARGO_PKG_VERSION"),
+                workspace.settings.output_settings()
+            )
+            .as_bytes(),
+        );
+        assert_ne!(workspace.fingerprint, layout_1);
+    }
+
+    #[test]
     fn parallel_map_keeps_the_items_order_and_calls_f_once_per_item() {
         let items: Vec<u64> = (0..1000).collect();
         let calls = AtomicUsize::new(0);
