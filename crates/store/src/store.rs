@@ -243,6 +243,13 @@ impl Store {
     /// file to disk (off its own thread, say). Without a log nothing changes
     /// and this returns `None`: commits keep waiting.
     ///
+    /// The page cache grows to 8 MiB meanwhile (SQLite takes the memory only
+    /// as pages are used): a backlog's group of 4,096 releases dirties more
+    /// pages than the default 2 MiB holds, and SQLite wrote the excess to
+    /// the log mid-transaction, index pages again and again. A backlog of
+    /// 10,000 took 8% less time for 5 MB more; building an archive of
+    /// 100,000 peaked at 83 MB instead of 77.
+    ///
     /// Commits also stop checkpointing the log into the database file once
     /// it holds a thousand pages, which made every commit of a backlog's
     /// group wait on the disk twice (a sixth of a second): the log grows
@@ -255,12 +262,15 @@ impl Store {
         };
         self.set_pragma("synchronous", "NORMAL")?;
         self.set_pragma("wal_autocheckpoint", "0")?;
+        self.set_pragma("cache_size", &format!("-{WRITE_CACHE_KIB}"))?;
         Ok(Some(log))
     }
 
     /// Commits wait for the disk, and checkpoint a log grown past a
-    /// thousand pages, again (the defaults; see [`Store::defer_commit_sync`]).
+    /// thousand pages, again (the defaults; see [`Store::defer_commit_sync`]),
+    /// and the page cache is back to its default size.
     pub fn sync_commits(&mut self) -> Result<(), StoreError> {
+        self.set_pragma("cache_size", &format!("-{DEFAULT_CACHE_KIB}"))?;
         self.set_pragma("wal_autocheckpoint", "1000")?;
         self.set_pragma("synchronous", "FULL")
     }
@@ -1106,6 +1116,13 @@ impl Store {
     }
 }
 
+/// SQLite's default page cache, in KiB.
+const DEFAULT_CACHE_KIB: u32 = 2000;
+
+/// The page cache while commits are deferred, in KiB: see
+/// [`Store::defer_commit_sync`].
+const WRITE_CACHE_KIB: u32 = 8 * 1024;
+
 /// See [`Store::log_checkpointer`].
 pub struct LogCheckpointer {
     conn: Connection,
@@ -1182,9 +1199,11 @@ mod tests {
             0,
             "the caller checkpoints"
         );
+        assert_eq!(pragma(&store, "cache_size"), -i64::from(WRITE_CACHE_KIB));
         store.sync_commits().unwrap();
         assert_eq!(synchronous(&store), FULL);
         assert_eq!(pragma(&store, "wal_autocheckpoint"), 1000);
+        assert_eq!(pragma(&store, "cache_size"), -i64::from(DEFAULT_CACHE_KIB));
 
         // Without a log file, commits always wait.
         let mut memory = Store::open_in_memory().unwrap();
