@@ -270,9 +270,10 @@ impl Store {
     /// thousand pages, again (the defaults; see [`Store::defer_commit_sync`]),
     /// and the page cache is back to its default size.
     pub fn sync_commits(&mut self) -> Result<(), StoreError> {
-        self.set_pragma("cache_size", &format!("-{DEFAULT_CACHE_KIB}"))?;
+        // What makes commits durable first: a failure after it costs memory.
+        self.set_pragma("synchronous", "FULL")?;
         self.set_pragma("wal_autocheckpoint", "1000")?;
-        self.set_pragma("synchronous", "FULL")
+        self.set_pragma("cache_size", &format!("-{DEFAULT_CACHE_KIB}"))
     }
 
     fn log_path(&self) -> Option<std::path::PathBuf> {
