@@ -63,17 +63,19 @@ def publish_once(binary: Path, workspace: Path, sources: list) -> tuple:
         dated_a_minute_ago(text, tag), encoding="utf-8"
     )
     os.sync()
+    wall, usage = run([str(binary), "publish", "--config", str(workspace / "pressroom.toml")])
+    return wall * 1000, (usage.ru_utime + usage.ru_stime) * 1000, usage.ru_minflt
+
+
+def run(command: list) -> tuple:
+    """Runs `command`, which must succeed: (wall s, its resource usage)."""
     started = time.perf_counter()
-    child = subprocess.Popen(
-        [str(binary), "publish", "--config", str(workspace / "pressroom.toml")],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    child = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     _, status, usage = os.wait4(child.pid, 0)
     wall = time.perf_counter() - started
     if status != 0:
-        sys.exit(f"{binary} publish failed (wait status {status})")
-    return wall * 1000, (usage.ru_utime + usage.ru_stime) * 1000, usage.ru_minflt
+        sys.exit(f"{' '.join(command)} failed (wait status {status})")
+    return wall, usage
 
 
 def start_alike(sources: list) -> None:
@@ -90,12 +92,7 @@ def start_alike(sources: list) -> None:
 
 def measure(command: list) -> tuple:
     """Runs `command`: (wall s, CPU s, peak memory MB)."""
-    started = time.perf_counter()
-    child = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    _, status, usage = os.wait4(child.pid, 0)
-    wall = time.perf_counter() - started
-    if status != 0:
-        sys.exit(f"{command[0]} failed (wait status {status})")
+    wall, usage = run(command)
     return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
 
 

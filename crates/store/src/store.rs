@@ -204,9 +204,7 @@ impl Store {
     /// files are flushed overlaps the two waits for the disk, and leaves
     /// the database file whole for whoever copies it.
     pub fn checkpoint(&self) -> Result<(), StoreError> {
-        self.conn
-            .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))
-            .map_err(self.write_error(|| "a checkpoint of the log".to_owned()))
+        checkpoint_passively(&self.conn, &self.path)
     }
 
     /// A second connection to the store's file that only checkpoints its
@@ -216,10 +214,8 @@ impl Store {
     /// run and the other idle. `None` when the store keeps no log (in
     /// memory, or a file system without shared memory).
     pub fn log_checkpointer(&self) -> Result<Option<LogCheckpointer>, StoreError> {
-        if self.log_path().is_none() {
-            return Ok(None);
-        }
-        let Some(file) = self.conn.path().filter(|file| !file.is_empty()) else {
+        // A log means a file, whose path the second connection opens.
+        let (Some(_), Some(file)) = (self.log_path(), self.conn.path()) else {
             return Ok(None);
         };
         let open_error = |source| StoreError::Open {
@@ -1139,14 +1135,20 @@ impl LogCheckpointer {
     /// also when another checkpoint was under way (this one then copies
     /// nothing; the next does).
     pub fn checkpoint(&self) -> Result<(), StoreError> {
-        self.conn
-            .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))
-            .map_err(|source| StoreError::Write {
-                path: self.path.clone(),
-                what: "a checkpoint of the log".to_owned(),
-                source,
-            })
+        checkpoint_passively(&self.conn, &self.path)
     }
+}
+
+/// Copies the log's committed pages into the database file at `path`
+/// without waiting for readers or the writer: for [`Store::checkpoint`] and
+/// [`LogCheckpointer::checkpoint`] alike.
+fn checkpoint_passively(conn: &Connection, path: &str) -> Result<(), StoreError> {
+    conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))
+        .map_err(|source| StoreError::Write {
+            path: path.to_owned(),
+            what: "a checkpoint of the log".to_owned(),
+            source,
+        })
 }
 
 /// The key a walk over distinct values continues after.

@@ -19,6 +19,8 @@ use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, Method, Request, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
+use pressroom_core::ReleaseId;
+use pressroom_feeds::{release_folder_path, release_page_path};
 
 use super::unsubscribe::UnsubscribeConfig;
 
@@ -152,21 +154,17 @@ pub fn percent_decode(raw: &str) -> Option<String> {
 /// upgrade left there is gone (`public/` wiped and rendered again, say).
 /// `None` for any other path, or when the folder holds a page of its own.
 fn moved_release_page(public: &Path, relative: &Path, raw_path: &str) -> Option<String> {
-    let mut parts = relative.components();
-    let (Some(Component::Normal(releases)), Some(Component::Normal(id)), None) =
-        (parts.next(), parts.next(), parts.next())
-    else {
-        return None;
-    };
-    if releases != "releases" || public.join(relative).join("index.html").is_file() {
+    let id = ReleaseId::parse(relative.file_name()?.to_str()?).ok()?;
+    let (folder, page) = (release_folder_path(&id), release_page_path(&id));
+    if relative != Path::new(&folder) || public.join(relative).join("index.html").is_file() {
         return None;
     }
-    let page = format!("{}.html", id.to_str()?);
+    // The page's address is the folder's with the page's ending (`.html`).
+    let ending = page.strip_prefix(folder.as_str())?;
     public
-        .join("releases")
-        .join(page)
+        .join(&page)
         .is_file()
-        .then(|| format!("{}.html", raw_path.trim_end_matches('/')))
+        .then(|| format!("{}{ending}", raw_path.trim_end_matches('/')))
 }
 
 fn respond(
