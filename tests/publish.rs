@@ -4,6 +4,7 @@
 #[path = "support/mod.rs"]
 mod support;
 
+use std::collections::BTreeSet;
 use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
@@ -293,6 +294,38 @@ fn an_update_keeps_the_id_and_records_the_change() {
         3,
         "both versions and the journal are archived"
     );
+}
+
+#[test]
+fn a_backlog_dates_each_entry_by_its_release_not_by_its_ingest() {
+    let workspace = TestWorkspace::new(&[("time_zone", "\"Europe/Paris\"")]);
+    workspace.drop_file("a.txt", "Premier\n\nParis, 3 mars 2024 – Texte.\n");
+    workspace.drop_file("b.txt", "Second\n\nLyon, 12 avril 2024 – Texte.\n");
+    workspace.drop_file(
+        "c.md",
+        "---\ndate: 2024-05-02T09:30:00+02:00\n---\n# Troisième\n\nTexte.\n",
+    );
+    workspace.drop_file("d.txt", "Sans date\n\nUn texte sans dateline.\n");
+    let before = chrono::Utc::now() - chrono::Duration::seconds(1);
+    workspace.publish(0);
+    // RSS has only pubDate; Atom and JSON Feed say when an entry last changed.
+    for name in ["atom.xml", "feed.json"] {
+        let feed = read_feed(&workspace.public(), name).feed;
+        assert_eq!(feed.entries.len(), 4, "{name}");
+        let mut edited = BTreeSet::new();
+        for entry in &feed.entries {
+            let title = &entry.title.as_ref().unwrap().content;
+            // Storing a release is not editing it: an entry never edited
+            // last changed when it was published.
+            assert!(entry.updated.is_some(), "{name}: {title}");
+            assert_eq!(entry.updated, entry.published, "{name}: {title}");
+            edited.insert(entry.updated);
+        }
+        assert_eq!(edited.len(), 4, "{name}: every entry has its own time");
+    }
+    // The feed itself changed when the releases were stored: now.
+    let atom = read_feed(&workspace.public(), "atom.xml").feed;
+    assert!(atom.updated.is_some_and(|changed| changed >= before));
 }
 
 #[test]

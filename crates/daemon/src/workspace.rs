@@ -151,12 +151,15 @@ const OUTPUTS_PENDING: &str = "outputs.pending";
 /// The fingerprint of the settings and templates the outputs were last rendered with.
 const OUTPUTS_FINGERPRINT: &str = "outputs.fingerprint";
 
-/// The version of the layout of `public/`, part of the fingerprint: a new
-/// one renders everything once. 2: a release's page is `releases/<id>.html`
-/// (it was `releases/<id>/index.html`, now a redirect to it).
-const OUTPUTS_LAYOUT: u32 = 2;
+/// The version of what `public/` holds and where, part of the fingerprint:
+/// a new one renders everything once.
+/// - 2: a release's page is `releases/<id>.html` (it was
+///   `releases/<id>/index.html`, now a redirect to it).
+/// - 3: an entry's `updated` time is its last edit, not its storing
+///   ([`StoredRelease::last_edited`]).
+const OUTPUTS_VERSION: u32 = 3;
 
-/// The name of a release's page in its folder, in layout 1.
+/// The name of a release's page in its folder, in outputs of version 1.
 const OLD_PAGE: &str = "index.html";
 
 impl Workspace {
@@ -180,14 +183,7 @@ impl Workspace {
         })?;
         let (templates, template_sources) = load_templates(settings.templates.as_deref())?;
         let journal = Journal::new(&settings.archive);
-        let fingerprint = hex_sha256(
-            format!(
-                "{}\n{OUTPUTS_LAYOUT}\n{:?}\n{template_sources:?}",
-                env!("CARGO_PKG_VERSION"),
-                settings.output_settings()
-            )
-            .as_bytes(),
-        );
+        let fingerprint = outputs_fingerprint(OUTPUTS_VERSION, &settings, &template_sources);
         Ok(Self {
             settings,
             store,
@@ -1083,7 +1079,7 @@ impl Outputs<'_> {
             release: &stored.release,
             tag_id: &stored.tag_id,
             published: self.local(stored.published),
-            updated: self.local(stored.updated),
+            updated: self.local(stored.last_edited()),
         }
     }
 
@@ -1295,6 +1291,23 @@ pub fn folder_categories(source_name: &str) -> Vec<String> {
         .collect()
 }
 
+/// The fingerprint of outputs rendered by this program with `settings` and
+/// templates made of `template_sources`, for outputs of `version`.
+fn outputs_fingerprint(
+    version: u32,
+    settings: &Settings,
+    template_sources: &[(String, String)],
+) -> String {
+    hex_sha256(
+        format!(
+            "{}\n{version}\n{:?}\n{template_sources:?}",
+            env!("CARGO_PKG_VERSION"),
+            settings.output_settings()
+        )
+        .as_bytes(),
+    )
+}
+
 /// When a release shows as published: the exact time its front matter
 /// gives; for a dateline day, the ingest time when it is that day, else the
 /// start of that day; with no date, the ingest time. Never before its embargo.
@@ -1351,12 +1364,13 @@ mod tests {
     }
 
     #[test]
-    fn outputs_made_before_pages_were_files_are_rendered_again() {
+    fn outputs_of_an_earlier_version_are_rendered_again() {
         let dir = tempfile::tempdir().unwrap();
         let workspace = workspace(dir.path());
         let (_, template_sources) = load_templates(None).unwrap();
-        // The fingerprint as layout 1 wrote it, for the same settings.
-        let layout_1 = hex_sha256(
+        // The fingerprint as version 1 (before pages were files) wrote it,
+        // without a version, for the same settings.
+        let version_1 = hex_sha256(
             format!(
                 "{}\n{:?}\n{template_sources:?}",
                 env!("CARGO_PKG_VERSION"),
@@ -1364,7 +1378,14 @@ mod tests {
             )
             .as_bytes(),
         );
-        assert_ne!(workspace.fingerprint, layout_1);
+        assert_ne!(workspace.fingerprint, version_1);
+        // Version 2 gave every entry the time it was stored as `updated`.
+        let version_2 = outputs_fingerprint(2, &workspace.settings, &template_sources);
+        assert_ne!(workspace.fingerprint, version_2);
+        assert_eq!(
+            workspace.fingerprint,
+            outputs_fingerprint(OUTPUTS_VERSION, &workspace.settings, &template_sources)
+        );
     }
 
     #[test]

@@ -77,6 +77,23 @@ impl StoredRelease {
     pub fn is_visible(&self, now: DateTime<Utc>) -> bool {
         self.retracted.is_none() && self.visible_from <= now
     }
+
+    /// When the release last changed for its readers (Atom's `updated`,
+    /// JSON Feed's `date_modified`): its publication time until an update,
+    /// then the time its latest version was stored, never before its
+    /// publication.
+    ///
+    /// Storing a first version is not an edit. A backlog stores thousands of
+    /// releases within a second: feeds that gave them all that second would
+    /// say that each was edited then, and feed validators warn about entries
+    /// that share an `updated` time.
+    pub fn last_edited(&self) -> DateTime<Utc> {
+        if self.revision <= 1 {
+            self.published
+        } else {
+            self.updated.max(self.published)
+        }
+    }
 }
 
 /// One version of a release to store: its first ingest or an update.
