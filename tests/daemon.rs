@@ -222,6 +222,30 @@ fn the_same_file_twice_an_update_and_a_bad_file() {
 }
 
 #[test]
+fn an_update_of_a_release_dated_ahead_shows_at_once() {
+    // Its publication time stays ahead of both versions' storing: the
+    // daemon must still make its feed items again for the second version.
+    let workspace = TestWorkspace::new(&[]);
+    let daemon = Daemon::ready(&workspace);
+    let ahead = (chrono::Utc::now() + chrono::Duration::days(2)).to_rfc3339();
+    let version = |title: &str| format!("---\nid: gala\ndate: {ahead}\n---\n# {title}\n\nTexte.\n");
+    workspace.drop_file("gala.md", version("Gala, première version"));
+    wait_published(&workspace, "Gala, première version");
+    workspace.drop_file("gala.md", version("Gala, version corrigée"));
+    wait_published(&workspace, "Gala, version corrigée");
+    for feed in ["atom.xml", "rss.xml", "feed.json", "fr/atom.xml"] {
+        let text = workspace.read(&format!("public/{feed}"));
+        assert!(!text.contains("première version"), "{feed}: {text}");
+    }
+    // Edited when stored, before its publication, and never after its feed.
+    let feed = read_feed(&workspace.public(), "atom.xml").feed;
+    let entry = &feed.entries[0];
+    assert!(entry.updated < entry.published, "{entry:?}");
+    assert!(entry.updated <= feed.updated, "{feed:?}");
+    drop(daemon);
+}
+
+#[test]
 fn editor_lock_and_swap_files_are_left_alone() {
     let workspace = TestWorkspace::new(&[]);
     let daemon = Daemon::ready(&workspace);

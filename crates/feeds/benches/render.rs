@@ -52,6 +52,7 @@ fn main() {
             tag_id,
             published: at,
             updated: at,
+            revision: 1,
         })
         .collect();
     let site = Site {

@@ -116,16 +116,31 @@ impl FeedItems {
     }
 }
 
-/// Items made earlier, by feed id, with the times they were made for. An
-/// entry whose published and updated times are the ones cached is the same
-/// release version: its item is reused. The cache must not outlive the
-/// [`Site`] it was filled with (the daemon makes a new one on reload).
+/// Items made earlier, by feed id, with the version and times they were
+/// made for. An entry of the same revision with the same published and
+/// updated times is the same release version: its item is reused. The
+/// cache must not outlive the [`Site`] it was filled with (the daemon makes
+/// a new one on reload).
 #[derive(Debug, Default)]
 pub struct ItemCache {
     items: Mutex<HashMap<String, CachedItem>>,
 }
 
-type CachedItem = (DateTime<FixedOffset>, DateTime<FixedOffset>, Arc<Item>);
+#[derive(Debug)]
+struct CachedItem {
+    revision: u32,
+    published: DateTime<FixedOffset>,
+    updated: DateTime<FixedOffset>,
+    item: Arc<Item>,
+}
+
+impl CachedItem {
+    fn is_for(&self, entry: &Entry<'_>) -> bool {
+        self.revision == entry.revision
+            && self.published == entry.published
+            && self.updated == entry.updated
+    }
+}
 
 impl ItemCache {
     /// At most this many items are kept (a few megabytes); past it the
@@ -133,11 +148,10 @@ impl ItemCache {
     pub const CAPACITY: usize = 512;
 
     fn item(&self, site: &Site, entry: &Entry<'_>) -> Arc<Item> {
-        if let Some((published, updated, item)) = self.lock().get(entry.tag_id)
-            && *published == entry.published
-            && *updated == entry.updated
+        if let Some(cached) = self.lock().get(entry.tag_id)
+            && cached.is_for(entry)
         {
-            return Arc::clone(item);
+            return Arc::clone(&cached.item);
         }
         // Made outside the lock, so that other scopes' threads go on; two
         // threads making the same item at once only do the work twice.
@@ -148,7 +162,12 @@ impl ItemCache {
         }
         items.insert(
             entry.tag_id.to_owned(),
-            (entry.published, entry.updated, Arc::clone(&item)),
+            CachedItem {
+                revision: entry.revision,
+                published: entry.published,
+                updated: entry.updated,
+                item: Arc::clone(&item),
+            },
         );
         item
     }
@@ -219,26 +238,32 @@ mod tests {
         let second = parse("Un titre\n\nParis, 3 mars 2024\n\nLe second texte du communiqué.\n");
         let at = DateTime::parse_from_rfc3339("2024-05-02T09:30:00+02:00").expect("valid");
         let later = DateTime::parse_from_rfc3339("2024-05-03T09:30:00+02:00").expect("valid");
-        let entry = |release, updated| Entry {
+        let entry = |release, updated, revision| Entry {
             release,
             tag_id: "tag:press.example.org,2024:r",
             published: at,
             updated,
+            revision,
         };
         let (site, scope) = (site(), Scope::All);
         let cache = ItemCache::default();
         let render = |items: &FeedItems| items.render(Format::Atom, &site, &scope, at);
 
-        let fresh = render(&FeedItems::new(&site, &[entry(&first, at)]));
-        let cached = FeedItems::new_cached(&site, &[entry(&first, at)], &cache);
+        let fresh = render(&FeedItems::new(&site, &[entry(&first, at, 1)]));
+        let cached = FeedItems::new_cached(&site, &[entry(&first, at, 1)], &cache);
         assert_eq!(render(&cached), fresh);
-        // Same id and times: the cached item, even for other content.
-        let stale = FeedItems::new_cached(&site, &[entry(&second, at)], &cache);
+        // Same id, version and times: the cached item, even for other content.
+        let stale = FeedItems::new_cached(&site, &[entry(&second, at, 1)], &cache);
         assert_eq!(render(&stale), fresh);
-        // A new version has a new updated time: made again.
-        let updated = FeedItems::new_cached(&site, &[entry(&second, later)], &cache);
-        let feed = String::from_utf8(render(&updated)).expect("UTF-8");
+        // A new version: made again, even with the same times (a release
+        // dated ahead of its storing keeps its publication time).
+        let second_version = FeedItems::new_cached(&site, &[entry(&second, at, 2)], &cache);
+        let feed = String::from_utf8(render(&second_version)).expect("UTF-8");
         assert!(feed.contains("Le second texte"), "{feed}");
+        // A new updated time: made again.
+        let updated = FeedItems::new_cached(&site, &[entry(&first, later, 2)], &cache);
+        let feed = String::from_utf8(render(&updated)).expect("UTF-8");
+        assert!(feed.contains("Le premier texte"), "{feed}");
     }
 
     #[test]
@@ -263,6 +288,7 @@ mod tests {
                 tag_id,
                 published: at,
                 updated: at,
+                revision: 1,
             })
             .collect();
         let site = site();

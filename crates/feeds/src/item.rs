@@ -25,6 +25,10 @@ pub struct Entry<'a> {
     pub published: DateTime<FixedOffset>,
     /// When the release last really changed, in the site's time zone.
     pub updated: DateTime<FixedOffset>,
+    /// Which version of the release this is: 1 for the first, + 1 per
+    /// update. [`ItemCache`](crate::ItemCache) reuses an item only for the
+    /// version it was made for.
+    pub revision: u32,
 }
 
 /// Who wrote a release: its own author, else the site's.
@@ -210,6 +214,7 @@ mod tests {
             tag_id: "tag:press.example.org,2024:r",
             published,
             updated: published,
+            revision: 1,
         };
         Item::new(site, &entry)
     }

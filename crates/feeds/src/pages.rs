@@ -270,6 +270,7 @@ impl Templates {
             tag_id: "tag:press.example.org,2022-03-24:sample",
             published: time,
             updated: time,
+            revision: 1,
         };
         self.render_release_page(&site, &entry)?;
         for scope in [Scope::All, Scope::category("Sample")] {
@@ -652,6 +653,7 @@ mod tests {
             tag_id: "tag:press.example.org,2024-03-03:r",
             published: at,
             updated: at,
+            revision: 1,
         };
         let site = Site {
             title: "Press releases".to_owned(),

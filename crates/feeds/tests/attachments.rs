@@ -79,6 +79,7 @@ fn entry(release: &Release) -> Entry<'_> {
         tag_id: "tag:press.example.org,2024-03-03:quai",
         published: time,
         updated: time,
+        revision: 1,
     }
 }
 

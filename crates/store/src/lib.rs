@@ -79,19 +79,20 @@ impl StoredRelease {
     }
 
     /// When the release last changed for its readers (Atom's `updated`,
-    /// JSON Feed's `date_modified`): its publication time until an update,
-    /// then the time its latest version was stored, never before its
-    /// publication.
+    /// RSS's `atom:updated`, JSON Feed's `date_modified`, pages'
+    /// `release.updated`): until an update, when it was published, or when
+    /// it was stored if that came first (a release dated ahead); after an
+    /// update, when its latest version was stored. Never later than it was
+    /// stored, so never after the feeds' own updated time.
     ///
     /// Storing a first version is not an edit. A backlog stores thousands of
     /// releases within a second: feeds that gave them all that second would
-    /// say that each was edited then, and feed validators warn about entries
-    /// that share an `updated` time.
+    /// say that each was edited then, releases of years ago included.
     pub fn last_edited(&self) -> DateTime<Utc> {
-        if self.revision <= 1 {
-            self.published
+        if self.revision == 1 {
+            self.published.min(self.updated)
         } else {
-            self.updated.max(self.published)
+            self.updated
         }
     }
 }

@@ -69,46 +69,48 @@ fn an_update_keeps_the_tag_id_and_first_ingest_and_adds_a_revision() {
 fn a_release_is_last_edited_when_published_until_a_new_version_comes() {
     let mut temp = TempStore::new();
     let store = &mut temp.store;
-    // Dated in the past, stored today (a backlog): published on its day.
-    let mut v1 = version(
-        release("port", "fr", &[]),
-        "port.txt",
-        "v1",
-        at("2024-06-01T12:00:00Z"),
-    );
-    v1.published = at("2024-03-21T00:00:00Z");
-    store.store(v1).unwrap();
-    let first = store.release(&id("port")).unwrap().unwrap();
+    let mut stored = |bytes_tag: &str, at_time: &str, published: &str| {
+        let mut new = version(
+            release("port", "fr", &[]),
+            "port.txt",
+            bytes_tag,
+            at(at_time),
+        );
+        new.published = at(published);
+        store.store(new).unwrap();
+        store.release(&id("port")).unwrap().unwrap()
+    };
+    // Dated in the past, stored today (a backlog): edited when published.
+    let first = stored("v1", "2024-06-01T12:00:00Z", "2024-03-21T00:00:00Z");
     assert_eq!(first.updated, at("2024-06-01T12:00:00Z"), "stored then");
     assert_eq!(
         first.last_edited(),
         at("2024-03-21T00:00:00Z"),
         "not edited"
     );
-
-    let mut v2 = version(
-        release("port", "fr", &["Port"]),
-        "port.txt",
-        "v2",
-        at("2024-06-02T08:30:00Z"),
-    );
-    v2.published = at("2024-03-21T00:00:00Z");
-    store.store(v2).unwrap();
-    let second = store.release(&id("port")).unwrap().unwrap();
+    // A new version is an edit, when it is stored.
+    let second = stored("v2", "2024-06-02T08:30:00Z", "2024-03-21T00:00:00Z");
     assert_eq!(second.last_edited(), at("2024-06-02T08:30:00Z"), "edited");
 
-    // A new version that moves the release's date past its storing: never
-    // edited before it was published.
-    let mut v3 = version(
-        release("port", "fr", &[]),
-        "port.txt",
-        "v3",
-        at("2024-06-03T08:30:00Z"),
-    );
-    v3.published = at("2024-07-01T00:00:00Z");
-    store.store(v3).unwrap();
-    let third = store.release(&id("port")).unwrap().unwrap();
-    assert_eq!(third.last_edited(), at("2024-07-01T00:00:00Z"));
+    // Dated ahead of its storing: never edited after it was stored, and
+    // each new version is a new edit although its date stays ahead.
+    let mut temp = TempStore::new();
+    let store = &mut temp.store;
+    let mut stored = |bytes_tag: &str, at_time: &str| {
+        let mut new = version(
+            release("gala", "fr", &[]),
+            "gala.txt",
+            bytes_tag,
+            at(at_time),
+        );
+        new.published = at("2024-07-01T00:00:00Z");
+        store.store(new).unwrap();
+        store.release(&id("gala")).unwrap().unwrap()
+    };
+    let first = stored("v1", "2024-06-03T08:30:00Z");
+    assert_eq!(first.last_edited(), at("2024-06-03T08:30:00Z"));
+    let second = stored("v2", "2024-06-04T08:30:00Z");
+    assert_eq!(second.last_edited(), at("2024-06-04T08:30:00Z"));
 }
 
 #[test]

@@ -89,6 +89,7 @@ impl Stored {
             tag_id: &self.tag_id,
             published: self.published,
             updated: self.updated,
+            revision: 1,
         }
     }
 }
