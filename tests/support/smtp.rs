@@ -14,9 +14,17 @@ use std::process::{Child, Command, Stdio};
 /// The Python interpreter with aiosmtpd; `None` (skip) without it, unless
 /// PRESSROOM_REQUIRE_VALIDATORS=1 (as in CI), where that is a failure.
 pub fn python() -> Option<String> {
+    python_with("aiosmtpd")
+}
+
+/// The Python interpreter (`PRESSROOM_PYTHON`, else `python3`) if it can
+/// import `module`; `None` (skip) without it, unless
+/// PRESSROOM_REQUIRE_VALIDATORS=1 (as in CI), where that is a failure.
+/// The feed readers test (feedparser) uses it too.
+pub fn python_with(module: &str) -> Option<String> {
     let python = std::env::var("PRESSROOM_PYTHON").unwrap_or_else(|_| "python3".to_owned());
     let found = Command::new(&python)
-        .args(["-c", "import aiosmtpd"])
+        .args(["-c", &format!("import {module}")])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .status()
@@ -26,10 +34,10 @@ pub fn python() -> Option<String> {
     }
     assert!(
         std::env::var("PRESSROOM_REQUIRE_VALIDATORS").as_deref() != Ok("1"),
-        "aiosmtpd is required (PRESSROOM_REQUIRE_VALIDATORS=1) but not installed: \
-         python3 -m pip install aiosmtpd"
+        "Python's {module} is required (PRESSROOM_REQUIRE_VALIDATORS=1) but not installed: \
+         python3 -m pip install {module}"
     );
-    eprintln!("skipped: aiosmtpd not installed");
+    eprintln!("skipped: Python's {module} is not installed");
     None
 }
 
